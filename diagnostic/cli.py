@@ -1,0 +1,111 @@
+"""Command line: ``python -m diagnostic ...`` (French help and messages)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from diagnostic.errors import InputError
+from diagnostic.export.csv import write_csv
+from diagnostic.profile import SECRET_LABEL, indicator_profile
+from diagnostic.territory import levels
+from diagnostic.workspace import create_workspace, load_workspace
+
+
+class FrenchParser(argparse.ArgumentParser):
+    """argparse with French words for its own messages."""
+
+    def format_help(self) -> str:
+        return (super().format_help().replace("usage:", "utilisation :")
+                .replace("options:", "options :").replace("commandes:", "commandes :").replace("positional arguments:", "arguments :")
+                .replace("show this help message and exit", "affiche cette aide et quitte"))
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog} : erreur : {message}\nVoir « {self.prog} --help ».\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = FrenchParser(prog="python -m diagnostic",
+                          description="Diagnostic PTI : diagnostic territorial du Pacte territorial "
+                                      "pour l'insertion. Sans --workspace, les commandes agissent sur "
+                                      "l'espace de démonstration (données fictives).")
+    sub = parser.add_subparsers(dest="command", required=True, title="commandes",
+                                parser_class=FrenchParser)
+
+    create = sub.add_parser("create", help="créer un espace de travail à partir de fichiers",
+                            description="Crée un espace de travail à partir d'un GeoJSON des communes "
+                                        "(code INSEE, nom, population), d'un CSV d'indicateurs (format "
+                                        "long : code_insee, indicateur, numerateur, denominateur) et "
+                                        "d'un CSV de regroupements (code_insee puis une colonne par "
+                                        "niveau, nommé d'après la colonne).")
+    create.add_argument("--workspace", required=True, type=Path, help="dossier à créer")
+    create.add_argument("--communes", required=True, type=Path, help="GeoJSON des communes")
+    create.add_argument("--indicators", type=Path, help="CSV des indicateurs (facultatif)")
+    create.add_argument("--groupings", type=Path, help="CSV des regroupements (facultatif)")
+    create.add_argument("--name", help="nom de l'espace de travail")
+
+    ind = sub.add_parser("indicators", help="exporter le tableau des indicateurs d'un niveau",
+                         description="Écrit en CSV les indicateurs agrégés d'un niveau (commune ou "
+                                     "nom d'un niveau de regroupement), petits effectifs masqués.")
+    ind.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
+    ind.add_argument("--level", required=True, help="« commune » ou un niveau de regroupement")
+    ind.add_argument("--out", required=True, type=Path, help="fichier CSV à écrire")
+
+    demo = sub.add_parser("demo", help="régénérer le département de démonstration (données fictives)",
+                          description="Génère de façon déterministe le département fictif.")
+    demo.add_argument("--out", required=True, type=Path, help="dossier à créer")
+    demo.add_argument("--communes", type=int, default=200, help="nombre de communes (défaut 200)")
+    demo.add_argument("--seed", type=int, default=2026, help="graine aléatoire (défaut 2026)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "create":
+            ws = create_workspace(args.workspace, args.communes, args.indicators, args.groupings,
+                                  args.name)
+            print(f"Espace de travail créé : {ws.path} ({len(ws.communes)} communes, "
+                  f"niveaux : {', '.join(levels(ws.groupings))}).")
+        elif args.command == "indicators":
+            write_indicators(args.workspace, args.level, args.out)
+            print(f"Indicateurs écrits dans {args.out}.")
+        elif args.command == "demo":
+            from diagnostic.demo import write_demo
+            write_demo(args.out, args.communes, args.seed)
+            print(f"Département de démonstration écrit dans {args.out}.")
+    except InputError as exc:
+        print(f"Erreur : {exc.french()}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def write_indicators(workspace: Path | None, level: str, out: Path) -> None:
+    """All catalogue indicators of a level as one CSV (; separator, decimal comma, UTF-8 BOM)."""
+    ws = load_workspace(workspace)
+    if level not in levels(ws.groupings):
+        raise InputError(f"niveau inconnu « {level} ».", field="--level",
+                         fix=f"Niveaux disponibles : {', '.join(levels(ws.groupings))}.")
+    rows = []
+    for indicator in ws.catalogue.values():
+        profile = indicator_profile(ws, indicator.id, level)
+        for key, row in profile.table.iterrows():
+            rows.append({
+                "niveau": level, "code": key, "territoire": row["territory"],
+                "indicateur": indicator.id, "libelle": indicator.label, "unite": indicator.unit,
+                "numerateur": SECRET_LABEL if row["secret"] else count(row["numerator"]),
+                "denominateur": count(row["denominator"]),
+                "valeur": SECRET_LABEL if row["secret"] else round(row["value"], 2),
+                "reference_departement": round(profile.reference, 2),
+                "alerte": row["status"] or "", "source": indicator.source,
+                "millesime": indicator.vintage,
+            })
+    write_csv(pd.DataFrame(rows), out)
+
+
+def count(value: float) -> int | None:
+    """A count as a whole number (None when unknown)."""
+    return None if pd.isna(value) else int(round(value))

@@ -1,0 +1,1 @@
+"""Exports of the shared diagnostic (CSV, Excel, PDF)."""

@@ -1,0 +1,27 @@
+"""CSV the way French spreadsheet users open it: ``;``, decimal comma, UTF-8 with BOM, no formulas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: object) -> object:
+    """Prefix a text cell that a spreadsheet would run as a formula with an apostrophe."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table: numbers with a decimal comma, text cells neutralised, UTF-8 with BOM."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(neutralise)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig")

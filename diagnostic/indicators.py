@@ -1,0 +1,263 @@
+"""Indicator catalogue, aggregation from numerators and denominators, thresholds and secrecy."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from diagnostic.errors import InputError
+
+DEFAULT_CATALOGUE = Path(__file__).parent / "data" / "catalogue.json"
+FAMILIES = ("résultat", "moyens", "contexte")
+REQUIRED_METADATA = ("label", "definition", "source", "unit", "vintage")
+DEFAULT_SECRET_THRESHOLD = 5
+
+STATUS_ALERT = "alerte"
+STATUS_WATCH = "vigilance"
+STATUS_FAVOURABLE = "favorable"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One catalogue entry, following the method of the PTI guide."""
+
+    id: str
+    label: str
+    family: str
+    definition: str
+    numerator: str
+    denominator: str | None
+    unit: str
+    scale: float
+    source: str
+    vintage: str
+    frequency: str
+    owner: str
+    lower: float | None
+    upper: float | None
+    higher_is_better: bool | None
+    confidential: bool
+
+    @property
+    def is_rate(self) -> bool:
+        return self.denominator is not None
+
+    def status(self, value: float | None) -> str | None:
+        """Alert level of a value against the thresholds: favorable, vigilance or alerte."""
+        if value is None or pd.isna(value) or self.higher_is_better is None:
+            return None
+        if self.lower is None or self.upper is None:
+            return None
+        if self.higher_is_better:
+            if value < self.lower:
+                return STATUS_ALERT
+            return STATUS_WATCH if value < self.upper else STATUS_FAVOURABLE
+        if value > self.upper:
+            return STATUS_ALERT
+        return STATUS_WATCH if value > self.lower else STATUS_FAVOURABLE
+
+    def threshold_rule(self) -> str:
+        """The thresholds in plain French."""
+        if self.status(0.0) is None:
+            return "Pas de seuil d'alerte pour cet indicateur."
+        lo, up = fmt_number(self.lower), fmt_number(self.upper)
+        unit = f" {self.unit}"
+        if self.higher_is_better:
+            return (f"Alerte sous {lo}{unit}, vigilance entre {lo} et {up}{unit}, "
+                    f"favorable à partir de {up}{unit}.")
+        return (f"Favorable jusqu'à {lo}{unit}, vigilance entre {lo} et {up}{unit}, "
+                f"alerte au-delà de {up}{unit}.")
+
+
+Catalogue = dict[str, Indicator]
+
+
+def fmt_number(value: float | None, decimals: int = 1) -> str:
+    """A number written the French way: narrow no-break space for thousands, decimal comma."""
+    if value is None or pd.isna(value):
+        return "–"
+    if float(value).is_integer() and abs(value) >= 100 or decimals == 0:
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> Catalogue:
+    """Read a catalogue JSON file (a list of entries) into a dict keyed by indicator id."""
+    try:
+        entries = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"le catalogue des indicateurs est illisible ({exc}).", file=Path(path).name,
+                         fix="Restaurez le fichier depuis une sauvegarde.") from exc
+    names = {f.name for f in fields(Indicator)}
+    catalogue: Catalogue = {}
+    for number, entry in enumerate(entries, start=1):
+        missing = names - entry.keys()
+        if missing:
+            raise InputError(f"l'entrée n° {number} n'a pas les champs {sorted(missing)}.",
+                             file=Path(path).name)
+        catalogue[entry["id"]] = Indicator(**{k: entry[k] for k in names})
+    return catalogue
+
+
+def save_catalogue(catalogue: Catalogue, path: Path) -> None:
+    """Write the catalogue atomically (a crash never leaves half a file)."""
+    tmp = Path(path).with_suffix(".tmp")
+    tmp.write_text(json.dumps([asdict(i) for i in catalogue.values()], ensure_ascii=False, indent=1),
+                   encoding="utf-8")
+    tmp.replace(path)
+
+
+def missing_metadata(catalogue: Catalogue) -> dict[str, list[str]]:
+    """For each entry lacking required metadata, the names of the empty fields."""
+    gaps = {}
+    for ind in catalogue.values():
+        empty = [name for name in REQUIRED_METADATA if not str(getattr(ind, name) or "").strip()]
+        if ind.family not in FAMILIES:
+            empty.append("family")
+        if empty:
+            gaps[ind.id] = empty
+    return gaps
+
+
+def with_thresholds(catalogue: Catalogue, indicator_id: str, lower: float | None,
+                    upper: float | None, higher_is_better: bool | None) -> Catalogue:
+    """A copy of the catalogue with new thresholds for one indicator (validated)."""
+    if lower is not None and upper is not None and lower > upper:
+        raise InputError("le seuil bas doit être inférieur ou égal au seuil haut.",
+                         field=catalogue[indicator_id].label, fix="Inversez les deux valeurs.")
+    updated = dict(catalogue)
+    updated[indicator_id] = replace(catalogue[indicator_id], lower=lower, upper=upper,
+                                    higher_is_better=higher_is_better)
+    return updated
+
+
+def aggregate(values: pd.DataFrame, groups: pd.Series, indicator: Indicator) -> pd.DataFrame:
+    """Recompute one indicator per group from the sums of numerators and denominators.
+
+    `values` is the long table (code_insee, indicator, numerator, denominator); `groups` maps each
+    commune code to its group. Communes whose numerator or denominator is unknown are left out of
+    the sums and counted in `communes_missing`. A rate is never an average of rates.
+    """
+    rows = values[values["indicator"] == indicator.id]
+    frame = pd.DataFrame({"group": groups})
+    frame = frame.join(rows.set_index("code_insee")[["numerator", "denominator"]], how="left")
+    needed = ["numerator", "denominator"] if indicator.is_rate else ["numerator"]
+    known = frame[needed].notna().all(axis=1)
+    frame["known"] = known
+    frame.loc[~known, ["numerator", "denominator"]] = np.nan
+    out = frame.groupby("group", sort=True).agg(
+        numerator=("numerator", lambda s: s.sum(min_count=1)),
+        denominator=("denominator", lambda s: s.sum(min_count=1)),
+        communes=("known", "size"),
+        communes_known=("known", "sum"),
+    )
+    out["communes_missing"] = out["communes"] - out["communes_known"]
+    out["value"] = _value(out["numerator"], out["denominator"], indicator)
+    return out.drop(columns="communes_known")
+
+
+def reference(values: pd.DataFrame, codes: pd.Series, indicator: Indicator) -> float:
+    """The indicator for all the communes together (the département reference)."""
+    groups = pd.Series("département", index=codes.to_numpy())
+    return float(aggregate(values, groups, indicator)["value"].iloc[0])
+
+
+def _value(numerator: pd.Series, denominator: pd.Series, indicator: Indicator) -> pd.Series:
+    if not indicator.is_rate:
+        return numerator.astype(float)
+    den = denominator.where(denominator > 0)
+    return numerator / den * indicator.scale
+
+
+def mask_small_counts(table: pd.DataFrame, partitions: list[pd.Series],
+                      threshold: int = DEFAULT_SECRET_THRESHOLD) -> pd.Series:
+    """Which rows must be hidden: "primaire", "secondaire" or "" (shown).
+
+    Primary: a numerator between 1 and threshold - 1. Secondary: in every partition of the rows
+    whose total is published (the département, each group of a coarser level), a lone masked row
+    could be recomputed as total minus its siblings, so the smallest visible sibling is hidden too.
+    `partitions` are Series aligned on the table's index giving each row's block.
+    """
+    num = table["numerator"]
+    reason = pd.Series("", index=table.index, dtype=object)
+    reason[(num > 0) & (num < threshold)] = "primaire"
+    changed = True
+    while changed:
+        changed = False
+        for blocks in partitions:
+            for _, members in blocks.groupby(blocks, sort=True):
+                idx = members.index
+                hidden = reason[idx] != ""
+                if hidden.sum() != 1:
+                    continue
+                visible = num[idx][~hidden].dropna()
+                if visible.empty:
+                    continue
+                smallest = visible.sort_values(kind="stable").index[0]
+                reason[smallest] = "secondaire"
+                changed = True
+    return reason
+
+
+def class_breaks(values: pd.Series, method: str, k: int = 5,
+                 indicator: Indicator | None = None) -> list[float]:
+    """Inner class limits for a choropleth: "quantiles", "jenks" (natural breaks) or "seuils"."""
+    data = np.sort(pd.Series(values, dtype=float).dropna().to_numpy())
+    if method == "seuils":
+        if indicator is None or indicator.lower is None or indicator.upper is None:
+            raise ValueError("cet indicateur n'a pas de seuils")
+        return sorted({float(indicator.lower), float(indicator.upper)})
+    if data.size == 0:
+        return []
+    if method == "quantiles":
+        cuts = np.quantile(data, np.linspace(0, 1, k + 1)[1:-1])
+    elif method == "jenks":
+        cuts = _jenks_breaks(data, k)
+    else:
+        raise ValueError(f"méthode de classes inconnue : {method}")
+    return sorted(set(float(c) for c in cuts))
+
+
+def _jenks_breaks(data: np.ndarray, k: int) -> list[float]:
+    """Fisher-Jenks natural breaks (exact dynamic programme on the sorted values)."""
+    n = data.size
+    k = min(k, np.unique(data).size)
+    if k < 2:
+        return []
+    csum = np.concatenate([[0.0], np.cumsum(data)])
+    csq = np.concatenate([[0.0], np.cumsum(data**2)])
+
+    def ssd(i: np.ndarray, j: int) -> np.ndarray:
+        # sum of squared deviations of data[i:j] for many i at once
+        cnt = j - i
+        s = csum[j] - csum[i]
+        return csq[j] - csq[i] - s * s / cnt
+
+    cost = np.full((k + 1, n + 1), np.inf)
+    back = np.zeros((k + 1, n + 1), dtype=int)
+    cost[1, 1:] = [ssd(np.array([0]), j)[0] for j in range(1, n + 1)]
+    for c in range(2, k + 1):
+        for j in range(c, n + 1):
+            i = np.arange(c - 1, j)
+            total = cost[c - 1, i] + ssd(i, j)
+            best = int(np.argmin(total))
+            cost[c, j] = total[best]
+            back[c, j] = i[best]
+    cuts, j = [], n
+    for c in range(k, 1, -1):
+        j = back[c, j]
+        cuts.append(data[j - 1])
+    return sorted(cuts)
+
+
+def classify(values: pd.Series, breaks: list[float]) -> pd.Series:
+    """Class number (0..len(breaks)) of each value; values equal to a limit fall in the lower class."""
+    arr = pd.Series(values, dtype=float)
+    classes = np.searchsorted(np.asarray(breaks, dtype=float), arr.to_numpy(), side="left")
+    return pd.Series(np.where(arr.isna(), -1, classes), index=arr.index)

@@ -1,0 +1,62 @@
+"""Reader of commune boundaries (GeoJSON): codes as strings, geometry checked, WGS84 out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from diagnostic.errors import InputError
+from diagnostic.io.tables import check_codes, parse_number
+from diagnostic.territory import WGS84
+
+CODE_FIELDS = ("code_insee", "code", "insee_com", "codgeo", "insee")
+NAME_FIELDS = ("name", "nom", "libgeo", "nom_com", "libelle")
+POPULATION_FIELDS = ("population", "population_municipale", "pmun", "pop", "p22_pop", "p21_pop")
+
+
+def _field(columns: list[str], candidates: tuple[str, ...], file: str, what: str) -> str:
+    lower = {c.lower(): c for c in columns}
+    for name in candidates:
+        if name in lower:
+            return lower[name]
+    raise InputError(f"propriété {what} introuvable (propriétés présentes : {', '.join(columns)}).",
+                     file=file, fix=f"Nommez-la « {candidates[0]} ».")
+
+
+def read_communes(path: Path) -> gpd.GeoDataFrame:
+    """Communes with code_insee (str), name, population and a valid polygon geometry, in WGS84."""
+    file = Path(path).name
+    if not Path(path).is_file():
+        raise InputError("fichier introuvable.", file=str(path), fix="Vérifiez le chemin indiqué.")
+    try:
+        # codes are read as text whatever their JSON type, so leading zeros can be checked
+        raw = pyogrio.read_dataframe(path, columns=None)
+    except Exception as exc:  # pyogrio raises several error types for unreadable files
+        raise InputError(f"le fichier de communes est illisible ({exc}).", file=file,
+                         fix="Fournissez un GeoJSON valide (FeatureCollection de polygones).") from exc
+    columns = [c for c in raw.columns if c != "geometry"]
+    code_col = _field(columns, CODE_FIELDS, file, "de code commune")
+    name_col = _field(columns, NAME_FIELDS, file, "de nom")
+    pop_col = _field(columns, POPULATION_FIELDS, file, "de population")
+    codes = raw[code_col].map(lambda v: v if isinstance(v, str) else str(v))
+    check_codes(codes, file, code_col)
+    if codes.duplicated().any():
+        dup = codes[codes.duplicated()].iloc[0]
+        raise InputError(f"le code « {dup} » apparaît deux fois.", file=file, field=code_col,
+                         fix="Chaque commune doit avoir une seule entité (fusionnez ses polygones).")
+    population = [parse_number(v, file, i + 1, pop_col) for i, v in enumerate(raw[pop_col])]
+    gdf = gpd.GeoDataFrame({"code_insee": codes.to_numpy(), "name": raw[name_col].astype(str).to_numpy(),
+                            "population": population}, geometry=raw.geometry.to_numpy(),
+                           crs=raw.crs or WGS84)
+    bad = gdf.geometry.isna() | ~gdf.geom_type.isin(["Polygon", "MultiPolygon"])
+    if bad.any():
+        raise InputError(f"la commune « {gdf['code_insee'][bad].iloc[0]} » n'a pas de polygone.",
+                         file=file, field="geometry", fix="Chaque entité doit être un (multi)polygone.")
+    if pd.isna(gdf["population"]).any():
+        raise InputError(f"population manquante pour « {gdf['code_insee'][gdf['population'].isna()].iloc[0]} ».",
+                         file=file, field=pop_col, fix="Indiquez la population municipale.")
+    gdf.geometry = gdf.geometry.make_valid()
+    return gdf.to_crs(WGS84)

@@ -1,0 +1,57 @@
+"""The socio-economic profile: one indicator at one territory level, masked, compared and flagged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from diagnostic.indicators import Indicator, aggregate, mask_small_counts, reference
+from diagnostic.territory import COMMUNE_LEVEL, group_of
+from diagnostic.workspace import Workspace
+
+SECRET_LABEL = "secret statistique"
+
+
+@dataclass
+class Profile:
+    """An indicator's table at a level, with the département reference."""
+
+    indicator: Indicator
+    level: str
+    table: pd.DataFrame  # index: territory key; columns below
+    reference: float
+
+    def alerts(self) -> pd.DataFrame:
+        """Territories beyond a threshold, worst first."""
+        flagged = self.table[self.table["status"].isin(["alerte", "vigilance"])]
+        ascending = bool(self.indicator.higher_is_better)
+        return flagged.sort_values(["status", "value"], ascending=[True, ascending])
+
+
+def indicator_profile(ws: Workspace, indicator_id: str, level: str) -> Profile:
+    """Aggregate, mask small counts and flag thresholds for one indicator at one level.
+
+    Columns: territory (display name), numerator, denominator, value, communes, communes_missing,
+    secret ("", "primaire" or "secondaire"), status (favorable/vigilance/alerte or None).
+    Masked rows have no numerator nor value.
+    """
+    indicator = ws.catalogue[indicator_id]
+    groups = group_of(ws.communes, ws.groupings, level)
+    table = aggregate(ws.values, groups, indicator)
+    if level == COMMUNE_LEVEL:
+        table.insert(0, "territory", ws.commune_names().reindex(table.index))
+        partitions = [pd.Series("département", index=table.index)]
+        partitions += [ws.groupings[other].reindex(table.index) for other in ws.groupings.columns]
+    else:
+        table.insert(0, "territory", table.index)
+        partitions = [pd.Series("département", index=table.index)]
+    if indicator.confidential:
+        table["secret"] = mask_small_counts(table, partitions, ws.secret_threshold)
+        hidden = table["secret"] != ""
+        table.loc[hidden, ["numerator", "value"]] = float("nan")
+    else:
+        table["secret"] = ""
+    table["status"] = [indicator.status(v) for v in table["value"]]
+    ref = reference(ws.values, ws.communes["code_insee"], indicator)
+    return Profile(indicator, level, table, ref)

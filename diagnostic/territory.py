@@ -1,0 +1,66 @@
+"""Communes, groupings of communes and the projections used to measure them."""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+WGS84 = "EPSG:4326"
+LAMBERT93 = "EPSG:2154"
+COMMUNE_LEVEL = "commune"
+CODE_PATTERN = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
+
+
+def is_commune_code(code: object) -> bool:
+    """True for a 5-character INSEE code kept as a string ("01001", "2A004", "97411")."""
+    return isinstance(code, str) and bool(CODE_PATTERN.match(code))
+
+
+def metric_crs(communes: gpd.GeoDataFrame) -> str:
+    """Lambert-93 for metropolitan France, an estimated UTM zone overseas (codes 97x/98x)."""
+    codes = communes["code_insee"].astype(str)
+    if len(codes) and codes.str.match(r"^9[78]").all():
+        return communes.to_crs(WGS84).estimate_utm_crs().to_string()
+    return LAMBERT93
+
+
+def levels(groupings: pd.DataFrame) -> list[str]:
+    """The territory levels a user can choose: communes, then each grouping level."""
+    return [COMMUNE_LEVEL, *groupings.columns]
+
+
+def group_of(communes: gpd.GeoDataFrame, groupings: pd.DataFrame, level: str) -> pd.Series:
+    """For each commune code, the name of its group at this level (the code itself for communes)."""
+    codes = communes["code_insee"]
+    if level == COMMUNE_LEVEL:
+        return pd.Series(codes.to_numpy(), index=codes.to_numpy(), name=level)
+    return groupings[level].reindex(codes.to_numpy()).rename(level)
+
+
+def display_geometry(communes: gpd.GeoDataFrame, tolerance_m: float = 120.0,
+                     decimals: int = 4) -> gpd.GeoDataFrame:
+    """Communes simplified for a map: shared borders stay shared, coordinates rounded (WGS84).
+
+    The coverage is simplified as a whole in a metric projection, so neighbouring communes keep
+    exactly the same border and no gap opens between them.
+    """
+    crs = metric_crs(communes)
+    metric = communes.to_crs(crs)
+    simplified = shapely.coverage_simplify(metric.geometry.to_numpy(), tolerance_m)
+    out = communes[["code_insee", "name"]].copy()
+    out = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(simplified, crs=crs).to_crs(WGS84).to_numpy(),
+                           crs=WGS84)
+    out.geometry = shapely.transform(out.geometry.to_numpy(), lambda xy: np.round(xy, decimals))
+    return out
+
+
+def group_geometry(communes: gpd.GeoDataFrame, groupings: pd.DataFrame,
+                   level: str) -> gpd.GeoDataFrame:
+    """One (multi)polygon per group of a level, dissolved from its communes."""
+    frame = communes[["code_insee", "geometry"]].copy()
+    frame["group"] = group_of(communes, groupings, level).to_numpy()
+    return frame.dissolve(by="group", as_index=False)[["group", "geometry"]]

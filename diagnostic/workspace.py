@@ -1,0 +1,147 @@
+"""Where a diagnostic's data lives: one folder per workspace, one way to load it.
+
+A workspace folder holds:
+- ``workspace.json``: name, département, fictional flag, secrecy threshold;
+- ``communes.geojson``: code_insee, name, population and geometry (WGS84);
+- ``groupings.csv``: code_insee then one column per grouping level (commune → group name);
+- ``catalogue.json``: the indicator catalogue with this workspace's thresholds;
+- ``values.csv``: code_insee, indicator, numerator, denominator (long format).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from diagnostic.errors import InputError
+from diagnostic.io import geo, tables
+from diagnostic.indicators import (DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, Catalogue,
+                                   load_catalogue, save_catalogue)
+from diagnostic.territory import WGS84
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_WORKSPACE = PROJECT_ROOT / "data" / "demo"
+FILES = ("workspace.json", "communes.geojson", "groupings.csv", "catalogue.json", "values.csv")
+
+
+@dataclass
+class Workspace:
+    """A diagnostic's territory data, loaded in memory."""
+
+    path: Path
+    meta: dict
+    communes: gpd.GeoDataFrame
+    groupings: pd.DataFrame
+    catalogue: Catalogue
+    values: pd.DataFrame
+
+    @property
+    def name(self) -> str:
+        return self.meta["name"]
+
+    @property
+    def fictional(self) -> bool:
+        return bool(self.meta.get("fictional"))
+
+    @property
+    def secret_threshold(self) -> int:
+        return int(self.meta.get("secret_threshold", DEFAULT_SECRET_THRESHOLD))
+
+    def commune_names(self) -> pd.Series:
+        return self.communes.set_index("code_insee")["name"]
+
+    def save_catalogue(self, catalogue: Catalogue) -> None:
+        """Keep new thresholds in the workspace folder and in memory."""
+        save_catalogue(catalogue, self.path / "catalogue.json")
+        self.catalogue = catalogue
+
+
+def default_workspace_path() -> Path:
+    """The workspace the app opens: $PTI_WORKSPACE, or the built-in demo."""
+    return Path(os.environ.get("PTI_WORKSPACE") or DEMO_WORKSPACE)
+
+
+def load_workspace(path: Path | str | None = None) -> Workspace:
+    """Load a workspace folder (the demo when no path is given)."""
+    path = Path(path) if path else default_workspace_path()
+    missing = [name for name in FILES if not (path / name).is_file()]
+    if missing:
+        raise InputError(f"ce dossier n'est pas un espace de travail complet (manque : "
+                         f"{', '.join(missing)}).", file=str(path),
+                         fix="Créez-le avec « python -m diagnostic create ».")
+    meta = json.loads((path / "workspace.json").read_text(encoding="utf-8"))
+    communes = geo.read_communes(path / "communes.geojson")
+    groupings = tables.read_groupings(path / "groupings.csv", communes["code_insee"])
+    values = tables.read_values(path / "values.csv", set(communes["code_insee"]))
+    catalogue = load_catalogue(path / "catalogue.json")
+    return Workspace(path, meta, communes, groupings, catalogue, values)
+
+
+def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, groupings: pd.DataFrame,
+                    catalogue: Catalogue, values: pd.DataFrame) -> None:
+    """Write a complete workspace into an empty or new folder, all files or none."""
+    path = Path(path)
+    if path.exists() and any(path.iterdir()):
+        raise InputError("le dossier existe déjà et n'est pas vide.", file=str(path),
+                         fix="Choisissez un nouveau dossier pour l'espace de travail.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".ws-", dir=path.parent))
+    try:
+        (staging / "workspace.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1),
+                                                encoding="utf-8")
+        frame = communes[["code_insee", "name", "population", "geometry"]].to_crs(WGS84)
+        frame.to_file(staging / "communes.geojson", driver="GeoJSON", COORDINATE_PRECISION=6)
+        groupings.rename_axis("code_insee").to_csv(staging / "groupings.csv", encoding="utf-8")
+        save_catalogue(catalogue, staging / "catalogue.json")
+        values[["code_insee", "indicator", "numerator", "denominator"]].to_csv(
+            staging / "values.csv", index=False, encoding="utf-8")
+        staging.chmod(0o755)
+        if path.exists():
+            path.rmdir()
+        staging.rename(path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def create_workspace(path: Path, communes_file: Path, indicators_file: Path | None = None,
+                     groupings_file: Path | None = None, name: str | None = None) -> Workspace:
+    """Create a workspace from a communes GeoJSON, an indicators CSV and a groupings CSV.
+
+    Every file is read and checked before anything is written; on error nothing is created.
+    """
+    communes = geo.read_communes(Path(communes_file))
+    codes = communes["code_insee"]
+    groupings = (tables.read_groupings(Path(groupings_file), codes) if groupings_file
+                 else pd.DataFrame(index=pd.Index(codes, name="code_insee")))
+    catalogue = load_catalogue(DEFAULT_CATALOGUE)
+    values = population_values(communes)
+    if indicators_file:
+        extra = tables.read_values(Path(indicators_file), set(codes), catalogue)
+        values = pd.concat([values[~values["indicator"].isin(extra["indicator"])], extra],
+                           ignore_index=True)
+    departements = sorted(codes.str[:2].unique())
+    meta = {
+        "name": name or f"Département {', '.join(departements)}",
+        "departement": ", ".join(departements),
+        "fictional": False,
+        "secret_threshold": DEFAULT_SECRET_THRESHOLD,
+        "sources": {"communes": Path(communes_file).name,
+                    "indicators": Path(indicators_file).name if indicators_file else None,
+                    "groupings": Path(groupings_file).name if groupings_file else None},
+    }
+    write_workspace(Path(path), meta, communes, groupings, catalogue, values)
+    return load_workspace(path)
+
+
+def population_values(communes: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The population indicator rows taken from the communes file itself."""
+    return pd.DataFrame({"code_insee": communes["code_insee"].to_numpy(), "indicator": "population",
+                         "numerator": communes["population"].astype(float).to_numpy(),
+                         "denominator": float("nan")})
