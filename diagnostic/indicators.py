@@ -73,6 +73,18 @@ class Indicator:
                 f"alerte au-delà de {up}{unit}.")
 
 
+    def metadata(self) -> list[tuple[str, str]]:
+        """The catalogue card, as (French label, text) pairs."""
+        formula = self.numerator if not self.is_rate else f"{self.numerator} / {self.denominator}"
+        if self.is_rate and self.scale != 1:
+            formula += f" × {fmt_number(self.scale, 0)}"
+        return [("Indicateur", self.label), ("Famille", self.family),
+                ("Définition", self.definition), ("Formule", formula), ("Unité", self.unit),
+                ("Source", self.source), ("Millésime", self.vintage),
+                ("Fréquence de collecte", self.frequency), ("Responsable", self.owner),
+                ("Seuils", self.threshold_rule())]
+
+
 Catalogue = dict[str, Indicator]
 
 

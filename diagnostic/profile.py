@@ -55,3 +55,28 @@ def indicator_profile(ws: Workspace, indicator_id: str, level: str) -> Profile:
     table["status"] = [indicator.status(v) for v in table["value"]]
     ref = reference(ws.values, ws.communes["code_insee"], indicator)
     return Profile(indicator, level, table, ref)
+
+
+KEY_INDICATORS = ("part_foyers_rsa", "taux_pauvrete", "taux_demandeurs_emploi",
+                  "part_60_ans_et_plus", "part_menages_sans_voiture")
+
+
+def key_figures(ws: Workspace, level: str, indicator_ids: tuple[str, ...] = KEY_INDICATORS
+                ) -> pd.DataFrame:
+    """One row per territory of a level, then the département: communes, population and the
+    main indicators (masked as in the profile), labelled in French."""
+    population = indicator_profile(ws, "population", level)
+    table = pd.DataFrame({"Territoire": population.table["territory"],
+                          "Communes": population.table["communes"],
+                          "Population": population.table["value"]})
+    total = {"Territoire": "Département", "Communes": len(ws.communes),
+             "Population": population.reference}
+    for ind_id in indicator_ids:
+        if ind_id not in ws.catalogue:
+            continue
+        profile = indicator_profile(ws, ind_id, level)
+        column = f"{profile.indicator.label} ({profile.indicator.unit})"
+        table[column] = profile.table["value"]
+        total[column] = profile.reference
+    table = pd.concat([table, pd.DataFrame([total], index=["__departement__"])])
+    return table

@@ -1,0 +1,37 @@
+"""Diagnostic PTI — home page. Run with: streamlit run app.py"""
+
+import streamlit as st
+
+import ui
+from diagnostic.territory import levels
+
+ws = ui.setup("Accueil")
+ui.level_selector(ws)
+
+st.title("Diagnostic territorial du Pacte territorial pour l'insertion")
+if ws.fictional:
+    st.info("Vous explorez le **département de démonstration** : communes, territoires et chiffres "
+            "sont **fictifs**, générés par l'outil pour montrer ses fonctions.", icon="ℹ️")
+
+population = ws.communes["population"].sum()
+c1, c2, c3 = st.columns(3)
+c1.metric("Communes", f"{len(ws.communes)}")
+c2.metric("Habitants", f"{population:,.0f}".replace(",", "\u202f"))
+c3.metric("Indicateurs au catalogue", f"{len(ws.catalogue)}")
+
+st.markdown(
+    """
+Ce tableau de bord réunit le **diagnostic partagé** du pacte : les besoins des habitants de chaque
+territoire, l'offre d'insertion existante et les manques.
+
+- **Territoire** : les communes et leurs regroupements (territoires d'action sociale, EPCI), avec
+  les chiffres clés de chaque territoire.
+- **Profil socio-économique** : chaque indicateur sur une carte, comparé au département et aux
+  seuils d'alerte, avec sa fiche (définition, source, millésime).
+- **Catalogue des indicateurs** : les définitions, sources et seuils d'alerte, modifiables.
+
+Le niveau territorial choisi dans la barre latérale s'applique à toutes les pages.
+"""
+)
+st.caption("Niveaux disponibles : " + ", ".join(
+    "communes" if lvl == "commune" else lvl for lvl in levels(ws.groupings)))

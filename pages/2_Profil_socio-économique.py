@@ -1,0 +1,97 @@
+"""Profil socio-économique: one indicator at one level — map, comparison chart, alerts, metadata."""
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+import ui
+from diagnostic import maps
+from diagnostic.charts import comparison_chart
+from diagnostic.indicators import FAMILIES, class_breaks, fmt_number
+from diagnostic.profile import SECRET_LABEL
+from diagnostic.territory import COMMUNE_LEVEL, group_geometry
+
+CLASS_METHODS = {"quantiles": "Quantiles (effectifs égaux)", "jenks": "Seuils naturels (Jenks)",
+                 "seuils": "Seuils d'alerte du catalogue"}
+
+ws = ui.setup("Profil socio-économique")
+level = ui.level_selector(ws)
+
+st.title("Profil socio-économique")
+st.caption(ws.name)
+
+families = [f for f in FAMILIES if any(i.family == f for i in ws.catalogue.values())]
+c1, c2, c3 = st.columns([1, 3, 2])
+family = c1.radio("Famille", families, index=families.index("contexte") if "contexte" in families else 0,
+                  key="family")
+choices = [i.id for i in ws.catalogue.values() if i.family == family]
+indicator_id = c2.selectbox("Indicateur", choices, key=f"indicator-{family}",
+                            format_func=lambda i: ws.catalogue[i].label,
+                            index=min(1, len(choices) - 1))
+indicator = ws.catalogue[indicator_id]
+methods = [m for m in CLASS_METHODS if m != "seuils" or indicator.status(0.0) is not None]
+method = c3.selectbox("Classes de la carte", methods, format_func=CLASS_METHODS.get,
+                      index=methods.index("seuils") if "seuils" in methods else 0, key="method")
+
+profile = ui.profile(ws, indicator_id, level)
+table = profile.table
+level_label = "Communes" if level == COMMUNE_LEVEL else level
+m1, m2, m3 = st.columns(3)
+m1.metric("Département", f"{fmt_number(profile.reference)} {indicator.unit}")
+m2.metric("Territoires en alerte", int((table["status"] == "alerte").sum()))
+m3.metric("Valeurs masquées (secret)", int((table["secret"] != "").sum()))
+
+breaks = class_breaks(table["value"], method, 5, indicator)
+colours = (maps.threshold_colours(breaks, indicator) if method == "seuils"
+           else maps.class_colours(len(breaks) + 1, indicator.higher_is_better))
+labels = maps.class_labels(breaks, indicator.unit)
+shapes = ui.display_shapes(ws)
+if level != COMMUNE_LEVEL:
+    shapes = group_geometry(shapes, ws.groupings, level).rename(columns={"group": "key"})
+else:
+    shapes = shapes.rename(columns={"code_insee": "key"})
+value_text = table["value"].map(lambda v: f"{fmt_number(v)} {indicator.unit}")
+value_text[table["secret"] != ""] = SECRET_LABEL
+value_text[table["value"].isna() & (table["secret"] == "")] = "non renseigné"
+tooltip = {level_label[:-1] if level == COMMUNE_LEVEL else "Territoire": table["territory"],
+           indicator.label: value_text, "Millésime": table["territory"].map(lambda _: indicator.vintage)}
+
+col_map, col_legend = st.columns([4, 1])
+with col_map:
+    fmap = maps.choropleth(shapes, "key", table["value"], breaks, colours, tooltip)
+    st_folium(fmap, key=f"profile-map-{level}", height=520, use_container_width=True,
+              returned_objects=[])
+with col_legend:
+    ui.legend([*colours, maps.NO_DATA_COLOUR], [*labels, "secret statistique ou non renseigné"],
+              f"{indicator.label} ({indicator.unit})")
+    st.caption(f"Source : {indicator.source} — millésime {indicator.vintage}.")
+
+st.subheader(f"Comparaison des territoires — {level_label}")
+st.altair_chart(comparison_chart(profile), width="stretch")
+
+st.subheader("Alertes")
+alerts = profile.alerts()
+st.caption(indicator.threshold_rule())
+if indicator.status(0.0) is None:
+    st.info("Aucun seuil n'est défini pour cet indicateur : modifiez-le dans le catalogue.")
+elif alerts.empty:
+    st.success("Aucun territoire au-delà des seuils.")
+else:
+    st.dataframe(alerts[["territory", "value", "status"]].rename(
+        columns={"territory": "Territoire", "value": f"Valeur ({indicator.unit})", "status": "Niveau"}),
+        hide_index=True, width="stretch",
+        column_config={f"Valeur ({indicator.unit})": st.column_config.NumberColumn(format="%.1f")})
+
+with st.expander("Fiche de l'indicateur", expanded=True):
+    st.markdown(ui.metadata_card(indicator))
+
+st.subheader("Tableau")
+shown = table.rename(columns={"territory": "Territoire", "numerator": indicator.numerator,
+                              "denominator": indicator.denominator or "—",
+                              "value": f"Valeur ({indicator.unit})", "communes": "Communes",
+                              "communes_missing": "Communes non renseignées",
+                              "secret": "Secret statistique", "status": "Seuil"})
+shown = shown.drop(columns=["—"], errors="ignore")
+st.dataframe(shown, width="stretch", hide_index=level != COMMUNE_LEVEL,
+             column_config={f"Valeur ({indicator.unit})": st.column_config.NumberColumn(format="%.1f")})
+st.caption(f"Petits effectifs (moins de {ws.secret_threshold}) masqués, ainsi qu'une valeur voisine "
+           "quand elle permettrait de les recalculer (secret secondaire).")

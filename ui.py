@@ -1,0 +1,104 @@
+"""Shared Streamlit helpers: page set-up, the workspace in use, the sidebar. Pages stay thin."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import geopandas as gpd
+import streamlit as st
+
+from diagnostic import DEMO_LABEL
+from diagnostic.profile import Profile, indicator_profile, key_figures
+from diagnostic.territory import display_geometry, levels
+from diagnostic.workspace import FILES, Workspace, default_workspace_path, load_workspace
+
+LANG_SCRIPT = "<script>document.documentElement.lang = 'fr';</script>"
+
+
+def setup(title: str) -> Workspace:
+    """Configure the page, mark the document as French, load the workspace, draw the sidebar."""
+    st.set_page_config(page_title=f"{title} · Diagnostic PTI", page_icon="🧭", layout="wide")
+    st.html(LANG_SCRIPT, unsafe_allow_javascript=True)
+    ws = current_workspace()
+    with st.sidebar:
+        st.markdown(f"**Espace de travail**  \n{html.escape(ws.name)}")
+        if ws.fictional:
+            st.warning(DEMO_LABEL, icon="⚠️")
+        st.caption(f"{len(ws.communes)} communes · {ws.communes['population'].sum():,.0f} habitants"
+                   .replace(",", "\u202f"))
+    return ws
+
+
+def _stamp(path: Path) -> tuple:
+    return tuple((path / name).stat().st_mtime_ns for name in FILES if (path / name).exists())
+
+
+@st.cache_resource(show_spinner="Chargement de l'espace de travail…")
+def _load(path: str, stamp: tuple) -> Workspace:
+    return load_workspace(path)
+
+
+def current_workspace() -> Workspace:
+    """The workspace of this server ($PTI_WORKSPACE or the demo), reloaded when its files change.
+
+    The object is shared by all users: treat it as read-only.
+    """
+    path = default_workspace_path()
+    return _load(str(path), _stamp(path))
+
+
+@st.cache_resource(show_spinner=False)
+def _shapes(path: str, stamp: tuple, _communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return display_geometry(_communes)
+
+
+def display_shapes(ws: Workspace) -> gpd.GeoDataFrame:
+    """The communes simplified for maps (cached per workspace version; read-only)."""
+    return _shapes(str(ws.path), _stamp(ws.path), ws.communes)
+
+
+def level_selector(ws: Workspace, default: str | None = None) -> str:
+    """The territory level, shared by every page through the session state."""
+    options = levels(ws.groupings)
+    if st.session_state.get("level") not in options:
+        st.session_state["level"] = default if default in options else options[-1 if len(options) > 1 else 0]
+    st.session_state["level"] = st.session_state["level"]  # keep it when the page changes
+    return st.sidebar.selectbox("Niveau territorial", options, key="level",
+                                format_func=lambda v: "Communes" if v == "commune" else v)
+
+
+def legend(colours: list[str], labels: list[str], title: str) -> None:
+    """A legend drawn beside a map: coloured squares and their (escaped) labels."""
+    items = "".join(
+        f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
+        f'<span style="width:16px;height:16px;background:{c};border:1px solid #999;display:inline-block">'
+        f'</span><span>{html.escape(label)}</span></div>' for c, label in zip(colours, labels, strict=True))
+    st.html(f'<div aria-label="Légende"><strong>{html.escape(title)}</strong>{items}</div>')
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _profile(path: str, stamp: tuple, indicator_id: str, level: str, _ws: Workspace):
+    return indicator_profile(_ws, indicator_id, level)
+
+
+def profile(ws: Workspace, indicator_id: str, level: str) -> Profile:
+    """An indicator's profile at a level, cached per workspace version."""
+    return _profile(str(ws.path), _stamp(ws.path), indicator_id, level, ws)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _key_figures(path: str, stamp: tuple, level: str, _ws: Workspace):
+    return key_figures(_ws, level)
+
+
+def cached_key_figures(ws: Workspace, level: str):
+    """The key figures table of a level, cached per workspace version."""
+    return _key_figures(str(ws.path), _stamp(ws.path), level, ws)
+
+
+def metadata_card(indicator) -> str:
+    """The indicator's catalogue card as a Markdown table (texts escaped)."""
+    rows = "\n".join(f"| {label} | {html.escape(text).replace('|', '&#124;')} |"
+                     for label, text in indicator.metadata())
+    return f"| | |\n|---|---|\n{rows}"
