@@ -13,6 +13,9 @@ from diagnostic.profile import Profile, indicator_profile, key_figures
 from diagnostic.territory import display_geometry, levels
 from diagnostic.workspace import FILES, Workspace, default_workspace_path, load_workspace
 
+PAGES = [("app.py", "Accueil", "🏠"), ("pages/1_Territoire.py", "Territoire", "🗺️"),
+         ("pages/2_Profil_socio-économique.py", "Profil socio-économique", "📊"),
+         ("pages/3_Catalogue_des_indicateurs.py", "Catalogue des indicateurs", "📚")]
 LANG_SCRIPT = "<script>document.documentElement.lang = 'fr';</script>"
 
 
@@ -22,6 +25,9 @@ def setup(title: str) -> Workspace:
     st.html(LANG_SCRIPT, unsafe_allow_javascript=True)
     ws = current_workspace()
     with st.sidebar:
+        for page, label, icon in PAGES:
+            st.page_link(page, label=label, icon=icon)
+        st.divider()
         st.markdown(f"**Espace de travail**  \n{html.escape(ws.name)}")
         if ws.fictional:
             st.warning(DEMO_LABEL, icon="⚠️")
@@ -58,11 +64,11 @@ def display_shapes(ws: Workspace) -> gpd.GeoDataFrame:
     return _shapes(str(ws.path), _stamp(ws.path), ws.communes)
 
 
-def level_selector(ws: Workspace, default: str | None = None) -> str:
+def level_selector(ws: Workspace) -> str:
     """The territory level, shared by every page through the session state."""
     options = levels(ws.groupings)
     if st.session_state.get("level") not in options:
-        st.session_state["level"] = default if default in options else options[-1 if len(options) > 1 else 0]
+        st.session_state["level"] = options[1] if len(options) > 1 else options[0]
     st.session_state["level"] = st.session_state["level"]  # keep it when the page changes
     return st.sidebar.selectbox("Niveau territorial", options, key="level",
                                 format_func=lambda v: "Communes" if v == "commune" else v)
@@ -71,8 +77,8 @@ def level_selector(ws: Workspace, default: str | None = None) -> str:
 def legend(colours: list[str], labels: list[str], title: str) -> None:
     """A legend drawn beside a map: coloured squares and their (escaped) labels."""
     items = "".join(
-        f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
-        f'<span style="width:16px;height:16px;background:{c};border:1px solid #999;display:inline-block">'
+        f'<div style="display:flex;align-items:flex-start;gap:6px;margin:3px 0;line-height:1.3">'
+        f'<span style="flex:0 0 16px;height:16px;background:{c};border:1px solid #999;margin-top:2px">'
         f'</span><span>{html.escape(label)}</span></div>' for c, label in zip(colours, labels, strict=True))
     st.html(f'<div aria-label="Légende"><strong>{html.escape(title)}</strong>{items}</div>')
 

@@ -168,7 +168,7 @@ def _absorb_orphans(result: list, faces) -> list:
     return result
 
 
-def _roughen(rng, coords: np.ndarray, amplitude: float = 0.17, step: float = 350.0):
+def _roughen(rng, coords: np.ndarray, amplitude: float = 0.24, step: float = 300.0):
     """Midpoint displacement of every segment of a border; end points stay where they are."""
     out = [coords[0]]
     for a, b in zip(coords[:-1], coords[1:], strict=True):
@@ -282,22 +282,22 @@ def _values(rng, communes, towns) -> pd.DataFrame:
     urban = np.clip(np.log10(pop) - 3.0, 0, 1.7) / 1.7  # 0 below 1,000 inhabitants, 1 from 50,000
     remote = np.clip(dist / 25_000, 0, 1)
     # a poor rural sector (former industrial valley) and priority neighbourhoods in some towns
-    sector = _field(rng, xy, 2, 9_000)
+    sector = _field(rng, xy, 2, 12_000)
     hardship_towns = np.isin(communes["kind"], ["ville"]) * rng.choice([1.0, 0.9, 0.35, 0.8, 0.3],
                                                                           size=len(communes))
-    deprivation = np.clip(0.55 * sector + 0.7 * hardship_towns * urban + 0.15 * remote
+    deprivation = np.clip(0.8 * sector + 0.7 * hardship_towns * urban + 0.15 * remote
                           + rng.normal(0, 0.06, len(pop)), 0, 1.2)
     households = np.round(pop / (2.35 - 0.35 * urban))
     families = np.round(households * rng.uniform(0.55, 0.65, len(pop)))
     dwellings = np.round(households * (1.08 + 0.25 * remote))
     age_15_64 = np.round(pop * (0.58 + 0.06 * urban))
     fiscal_pop = np.round(pop * 0.97)
-    rsa = rng.binomial(households.astype(int), np.clip(0.022 + 0.075 * deprivation, 0, 1))
+    rsa = rng.binomial(households.astype(int), np.clip(0.03 + 0.09 * deprivation, 0, 1))
     rates = {
         "part_foyers_rsa": (rsa, households),
-        "taux_demandeurs_emploi": (rng.binomial(age_15_64.astype(int), 0.07 + 0.09 * deprivation),
+        "taux_demandeurs_emploi": (rng.binomial(age_15_64.astype(int), 0.075 + 0.1 * deprivation),
                                    age_15_64),
-        "taux_pauvrete": (rng.binomial(fiscal_pop.astype(int), 0.085 + 0.17 * deprivation), fiscal_pop),
+        "taux_pauvrete": (rng.binomial(fiscal_pop.astype(int), 0.09 + 0.17 * deprivation), fiscal_pop),
         "part_jeunes_16_25": (rng.binomial(pop.astype(int), 0.085 + 0.05 * urban), pop),
         "part_familles_monoparentales": (
             rng.binomial(families.astype(int), 0.11 + 0.08 * urban + 0.09 * deprivation), families),

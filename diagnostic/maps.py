@@ -8,6 +8,8 @@ import json
 import folium
 import geopandas as gpd
 import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
 
 from diagnostic.indicators import Indicator, classify, fmt_number
 
@@ -28,11 +30,20 @@ class OfflineMap(folium.Map):
     default_css = [("leaflet_css", LEAFLET_CSS)]
 
 
+class MetricScale(MacroElement):
+    """A scale bar in kilometres only."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+    {% endmacro %}""")
+
+
 def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None) -> OfflineMap:
     """An empty map fitted to (minx, miny, maxx, maxy) in WGS84; no background unless asked."""
     minx, miny, maxx, maxy = bounds
     fmap = OfflineMap(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
-                      zoom_control=True, control_scale=True, attribution_control=bool(tiles))
+                      zoom_control=True, attribution_control=bool(tiles), zoom_snap=0.25)
+    MetricScale().add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     return fmap
 

@@ -57,10 +57,23 @@ class Workspace:
     def commune_names(self) -> pd.Series:
         return self.communes.set_index("code_insee")["name"]
 
-    def save_catalogue(self, catalogue: Catalogue) -> None:
-        """Keep new thresholds in the workspace folder and in memory."""
-        save_catalogue(catalogue, self.path / "catalogue.json")
-        self.catalogue = catalogue
+
+def save_workspace_catalogue(path: Path, catalogue: Catalogue) -> None:
+    """Keep an edited catalogue (new thresholds) in the workspace folder."""
+    save_catalogue(catalogue, Path(path) / "catalogue.json")
+
+
+def save_secret_threshold(path: Path, threshold: int) -> None:
+    """Set the smallest count shown (secret statistique) for this workspace."""
+    if not 2 <= int(threshold) <= 50:
+        raise InputError(f"seuil de secret statistique invalide : {threshold}.",
+                         fix="Choisissez un entier entre 2 et 50 (5 par défaut).")
+    meta_file = Path(path) / "workspace.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta["secret_threshold"] = int(threshold)
+    tmp = meta_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(meta_file)
 
 
 def default_workspace_path() -> Path:

@@ -22,7 +22,7 @@ st.caption(ws.name)
 families = [f for f in FAMILIES if any(i.family == f for i in ws.catalogue.values())]
 c1, c2, c3 = st.columns([1, 3, 2])
 family = c1.radio("Famille", families, index=families.index("contexte") if "contexte" in families else 0,
-                  key="family")
+                  key="family", format_func=str.capitalize)
 choices = [i.id for i in ws.catalogue.values() if i.family == family]
 indicator_id = c2.selectbox("Indicateur", choices, key=f"indicator-{family}",
                             format_func=lambda i: ws.catalogue[i].label,

@@ -1,0 +1,38 @@
+"""Shared fixtures: a private copy of the demo workspace, the real-data folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from diagnostic.workspace import DEMO_WORKSPACE
+
+OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+
+
+@pytest.fixture
+def demo_copy(tmp_path, monkeypatch) -> Path:
+    """A copy of the demo workspace that the test may modify; the app opens it."""
+    target = tmp_path / "demo"
+    shutil.copytree(DEMO_WORKSPACE, target)
+    monkeypatch.setenv("PTI_WORKSPACE", str(target))
+    return target
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The real open-data pack ($PTI_REAL_DATA); the test is skipped without it."""
+    path = os.environ.get("PTI_REAL_DATA")
+    if not path:
+        pytest.skip("PTI_REAL_DATA n'est pas défini : jeu de tests sur données réelles ignoré")
+    return Path(path)
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    """Where tests leave files for a person to look at (screenshots)."""
+    OUTPUT.mkdir(exist_ok=True)
+    return OUTPUT

@@ -1,0 +1,91 @@
+"""The command line: French help, create and indicators, clean failures."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from diagnostic.workspace import DEMO_WORKSPACE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "diagnostic", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_help_is_in_french():
+    result = run("--help")
+    assert result.returncode == 0
+    assert "utilisation" in result.stdout and "indicators" in result.stdout and "create" in result.stdout
+
+
+def test_indicators_of_a_level_as_french_csv(tmp_path):
+    out = tmp_path / "tas.csv"
+    result = run("indicators", "--level", "Territoire d'action sociale", "--out", out)
+    assert result.returncode == 0, result.stderr
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(out, sep=";", decimal=",", dtype={"code": str}, encoding="utf-8-sig")
+    rsa = table[table["indicateur"] == "part_foyers_rsa"]
+    assert len(rsa) == 5
+    values = pd.read_csv(DEMO_WORKSPACE / "values.csv", dtype={"code_insee": str})
+    groups = pd.read_csv(DEMO_WORKSPACE / "groupings.csv", dtype=str).set_index("code_insee")
+    rows = values[values["indicator"] == "part_foyers_rsa"].join(groups, on="code_insee")
+    sums = rows.groupby("Territoire d'action sociale")[["numerator", "denominator"]].sum()
+    expected = (sums["numerator"] / sums["denominator"] * 100).round(2)
+    got = rsa.set_index("territoire")["valeur"].astype(float)
+    pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False)
+
+
+def test_commune_level_masks_small_counts(tmp_path):
+    out = tmp_path / "communes.csv"
+    assert run("indicators", "--level", "commune", "--out", out).returncode == 0
+    table = pd.read_csv(out, sep=";", dtype=str, encoding="utf-8-sig")
+    rsa = table[table["indicateur"] == "part_foyers_rsa"]
+    assert rsa["code"].str.len().eq(5).all() and rsa["code"].iloc[0] == "00001"
+    assert (rsa["valeur"] == "secret statistique").sum() > 0
+    shown = pd.to_numeric(rsa["numerateur"], errors="coerce").dropna()
+    assert ((shown == 0) | (shown >= 5)).all()
+
+
+def test_unknown_level_fails_in_french_and_writes_nothing(tmp_path):
+    out = tmp_path / "x.csv"
+    result = run("indicators", "--level", "Canton", "--out", out)
+    assert result.returncode != 0
+    assert "niveau inconnu" in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_create_then_indicators(tmp_path):
+    ws = tmp_path / "ws"
+    result = run("create", "--workspace", ws, "--communes", DEMO_WORKSPACE / "communes.geojson",
+                 "--indicators", DEMO_WORKSPACE / "values.csv",
+                 "--groupings", DEMO_WORKSPACE / "groupings.csv")
+    assert result.returncode == 0, result.stderr
+    assert "200 communes" in result.stdout
+    out = tmp_path / "epci.csv"
+    assert run("indicators", "--workspace", ws, "--level", "EPCI", "--out", out).returncode == 0
+    assert len(pd.read_csv(out, sep=";", encoding="utf-8-sig")["territoire"].unique()) == 8
+
+
+@pytest.mark.parametrize("bad_line", ["00001;part_foyers_rsa;abc;10", "1;part_foyers_rsa;1;10"])
+def test_create_with_bad_file_reports_line_and_creates_nothing(tmp_path, bad_line):
+    indicators = tmp_path / "ind.csv"
+    indicators.write_text(f"code_insee;indicateur;numerateur;denominateur\n00002;population;5;\n{bad_line}\n",
+                          encoding="utf-8")
+    ws = tmp_path / "ws"
+    result = run("create", "--workspace", ws, "--communes", DEMO_WORKSPACE / "communes.geojson",
+                 "--indicators", indicators)
+    assert result.returncode == 1
+    assert "ind.csv" in result.stderr and "ligne 3" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not ws.exists()
+
+
+def test_missing_file_is_a_french_error(tmp_path):
+    result = run("create", "--workspace", tmp_path / "ws", "--communes", tmp_path / "absent.geojson")
+    assert result.returncode == 1 and "introuvable" in result.stderr

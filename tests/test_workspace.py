@@ -1,0 +1,113 @@
+"""Workspaces: creation from files, string codes, all-or-nothing writes, the demo."""
+
+import json
+
+import pandas as pd
+import pytest
+from shapely.geometry import box, mapping
+
+from diagnostic.errors import InputError
+from diagnostic.profile import indicator_profile, key_figures
+from diagnostic.workspace import create_workspace, load_workspace
+
+
+def write_communes(path, features):
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": props, "geometry": mapping(box(*bounds))}
+        for props, bounds in features]}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def files(tmp_path):
+    communes = write_communes(tmp_path / "communes.geojson", [
+        ({"code_insee": "01001", "nom": "L'Abergement-Clémenciat", "population": 800}, (4.9, 46.1, 5.0, 46.2)),
+        ({"code_insee": "2A004", "nom": "Ajaccio", "population": 70000}, (8.7, 41.9, 8.8, 42.0)),
+        ({"code_insee": "2B033", "nom": "Bastia", "population": 48000}, (9.4, 42.6, 9.5, 42.7)),
+    ])
+    indicators = tmp_path / "indicateurs.csv"
+    indicators.write_text("code_insee;indicateur;numerateur;denominateur\n"
+                          "01001;part_foyers_rsa;12;340\n"
+                          "2A004;part_foyers_rsa;2 100;31 000\n"
+                          "2B033;part_foyers_rsa;1500,0;21000\n"
+                          "2B033;taux_pauvrete;s;46000\n", encoding="utf-8")
+    groupings = tmp_path / "regroupements.csv"
+    groupings.write_text("code_insee,Territoire d'action sociale\n01001,Ain\n2A004,Corse\n2B033,Corse\n",
+                         encoding="utf-8")
+    return communes, indicators, groupings
+
+
+def test_codes_with_leading_zero_and_corsica_survive_a_round_trip(tmp_path, files):
+    ws = create_workspace(tmp_path / "ws", *files)
+    again = load_workspace(tmp_path / "ws")
+    assert again.communes["code_insee"].tolist() == ["01001", "2A004", "2B033"]
+    assert again.groupings.index.tolist() == ["01001", "2A004", "2B033"]
+    assert set(again.values["code_insee"]) == {"01001", "2A004", "2B033"}
+    assert ws.groupings.loc["2B033", "Territoire d'action sociale"] == "Corse"
+    text = (tmp_path / "ws" / "values.csv").read_text(encoding="utf-8")
+    assert "01001," in text and "\n1001," not in text
+
+
+def test_level_is_named_after_the_groupings_column_and_rates_aggregate(tmp_path, files):
+    ws = create_workspace(tmp_path / "ws", *files)
+    profile = indicator_profile(ws, "part_foyers_rsa", "Territoire d'action sociale")
+    assert profile.table.loc["Corse", "value"] == pytest.approx(3600 / 52000 * 100)
+    assert profile.reference == pytest.approx(3612 / 52340 * 100)
+    poverty = indicator_profile(ws, "taux_pauvrete", "commune").table
+    assert pd.isna(poverty.loc["2B033", "value"])  # "s" is a secret, not a zero
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("code_insee;indicateur;numerateur;denominateur\n1001;part_foyers_rsa;1;2\n", "ligne 2.*zéros initiaux"),
+    ("code_insee;indicateur;numerateur;denominateur\n01001;part_foyers_rsa;douze;340\n", "ligne 2.*numerateur.*n'est pas un nombre"),
+    ("code_insee;indicateur;numerateur;denominateur\n01001;inconnu;1;2\n", "indicateur inconnu"),
+    ("code_insee;indicateur;numerateur;denominateur\n01001;part_foyers_rsa;1;2\n01001;part_foyers_rsa;1;2\n", "ligne 3.*déjà une valeur"),
+    ("code_insee;indicateur;numerateur;denominateur\n99999;part_foyers_rsa;1;2\n", "99999.*pas dans l'espace"),
+    ("commune;valeur\n01001;1\n", "colonne.*introuvable"),
+    ("", "vide"),
+])
+def test_bad_indicator_files_are_refused_and_nothing_is_written(tmp_path, files, content, expected):
+    communes, indicators, groupings = files
+    indicators.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=expected) as info:
+        create_workspace(tmp_path / "ws", communes, indicators, groupings)
+    assert "indicateurs.csv" in info.value.french()
+    assert not (tmp_path / "ws").exists()
+    assert not any(p.name.startswith(".ws-") for p in tmp_path.iterdir())
+
+
+def test_numeric_codes_in_geojson_are_refused(tmp_path):
+    communes = write_communes(tmp_path / "c.geojson", [
+        ({"code_insee": 1001, "nom": "A", "population": 10}, (0, 45, 1, 46))])
+    with pytest.raises(InputError, match="zéros initiaux"):
+        create_workspace(tmp_path / "ws", communes)
+
+
+def test_groupings_must_cover_every_commune(tmp_path, files):
+    communes, indicators, groupings = files
+    groupings.write_text("code_insee,TAS\n01001,Ain\n2A004,Corse\n", encoding="utf-8")
+    with pytest.raises(InputError, match="sans groupe"):
+        create_workspace(tmp_path / "ws", communes, indicators, groupings)
+
+
+def test_existing_workspace_is_never_overwritten(tmp_path, files):
+    create_workspace(tmp_path / "ws", *files)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "ws").iterdir()}
+    with pytest.raises(InputError, match="pas vide"):
+        create_workspace(tmp_path / "ws", *files)
+    assert before == {p.name: p.read_bytes() for p in (tmp_path / "ws").iterdir()}
+
+
+def test_cp1252_file_is_read(tmp_path, files):
+    communes, indicators, _ = files
+    groupings = tmp_path / "g.csv"
+    groupings.write_bytes("code_insee;Secteur\n01001;Cœur d’Ain\n2A004;Corse\n2B033;Corse\n".encode("cp1252"))
+    ws = create_workspace(tmp_path / "ws", communes, indicators, groupings)
+    assert ws.groupings.loc["01001", "Secteur"] == "Cœur d’Ain"
+
+
+def test_key_figures_end_with_the_departement(tmp_path, files):
+    ws = create_workspace(tmp_path / "ws", *files)
+    table = key_figures(ws, "Territoire d'action sociale")
+    assert table["Territoire"].tolist() == ["Ain", "Corse", "Département"]
+    assert table["Population"].tolist() == [800, 118000, 118800]
