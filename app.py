@@ -11,7 +11,7 @@ ui.level_selector(ws)
 st.title("Diagnostic territorial du Pacte territorial pour l'insertion")
 if ws.fictional:
     st.info("Vous explorez le **département de démonstration** : communes, territoires et chiffres "
-            "sont **fictifs**, générés par l'outil pour montrer ses fonctions.", icon="ℹ️")
+            "sont **fictifs**, générés par l'outil pour montrer ses fonctions.", icon=":material/info:")
 
 population = ws.communes["population"].sum()
 c1, c2, c3 = st.columns(3)

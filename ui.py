@@ -13,9 +13,10 @@ from diagnostic.profile import Profile, indicator_profile, key_figures
 from diagnostic.territory import display_geometry, levels
 from diagnostic.workspace import FILES, Workspace, default_workspace_path, load_workspace
 
-PAGES = [("app.py", "Accueil", "🏠"), ("pages/1_Territoire.py", "Territoire", "🗺️"),
-         ("pages/2_Profil_socio-économique.py", "Profil socio-économique", "📊"),
-         ("pages/3_Catalogue_des_indicateurs.py", "Catalogue des indicateurs", "📚")]
+PAGES = [("app.py", "Accueil", ":material/home:"),
+         ("pages/1_Territoire.py", "Territoire", ":material/map:"),
+         ("pages/2_Profil_socio-économique.py", "Profil socio-économique", ":material/bar_chart:"),
+         ("pages/3_Catalogue_des_indicateurs.py", "Catalogue des indicateurs", ":material/menu_book:")]
 LANG_SCRIPT = "<script>document.documentElement.lang = 'fr';</script>"
 
 
@@ -30,7 +31,7 @@ def setup(title: str) -> Workspace:
         st.divider()
         st.markdown(f"**Espace de travail**  \n{html.escape(ws.name)}")
         if ws.fictional:
-            st.warning(DEMO_LABEL, icon="⚠️")
+            st.warning(DEMO_LABEL, icon=":material/warning:")
         st.caption(f"{len(ws.communes)} communes · {ws.communes['population'].sum():,.0f} habitants"
                    .replace(",", "\u202f"))
     return ws
@@ -107,4 +108,4 @@ def metadata_card(indicator) -> str:
     """The indicator's catalogue card as a Markdown table (texts escaped)."""
     rows = "\n".join(f"| {label} | {html.escape(text).replace('|', '&#124;')} |"
                      for label, text in indicator.metadata())
-    return f"| | |\n|---|---|\n{rows}"
+    return f"| Rubrique | Contenu |\n|---|---|\n{rows}"

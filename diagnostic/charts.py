@@ -32,7 +32,7 @@ def comparison_chart(profile: Profile) -> alt.LayerChart:
                                        range=[*STATUS_COLOURS.values(), NEUTRAL]))
     bars = alt.Chart(data[["territoire", "valeur", "statut"]]).mark_bar().encode(
         x=alt.X("valeur:Q", title=f"{ind.label} ({ind.unit})"),
-        y=alt.Y("territoire:N", sort=order, title=None),
+        y=alt.Y("territoire:N", sort=order, title=None, axis=alt.Axis(labelLimit=280)),
         color=colour,
         tooltip=[alt.Tooltip("territoire:N", title="Territoire"),
                  alt.Tooltip("valeur:Q", title=ind.unit, format=".1f")],
@@ -48,5 +48,5 @@ def comparison_chart(profile: Profile) -> alt.LayerChart:
         color=alt.value("#222222"),
         tooltip=[alt.Tooltip("repère:N", title="Repère"), alt.Tooltip("valeur:Q", format=".1f")],
     )
-    height = max(160, 22 * len(data))
+    height = max(220, 28 * len(data))
     return alt.layer(bars, marks).properties(height=height).resolve_scale(color="independent")

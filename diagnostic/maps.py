@@ -38,6 +38,22 @@ class MetricScale(MacroElement):
     {% endmacro %}""")
 
 
+class FitWhenSized(MacroElement):
+    """Fit the map to its bounds once its frame has its final size, and again on resize."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        (function (map) {
+            var fit = function () { map.invalidateSize(); map.fitBounds({{ this.bounds }}); };
+            setTimeout(fit, 0);
+            window.addEventListener("resize", fit);
+        })({{ this._parent.get_name() }});
+    {% endmacro %}""")
+
+    def __init__(self, bounds: list[list[float]]):
+        super().__init__()
+        self.bounds = json.dumps(bounds)
+
+
 def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None) -> OfflineMap:
     """An empty map fitted to (minx, miny, maxx, maxy) in WGS84; no background unless asked."""
     minx, miny, maxx, maxy = bounds

@@ -52,9 +52,8 @@ st.subheader("Chiffres clés")
 if ws.fictional:
     st.caption("Données fictives du département de démonstration.")
 table = ui.cached_key_figures(ws, level)
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(format="%.1f")
-                            for c in table.columns if "(" in c}
-             | {"Population": st.column_config.NumberColumn(format="localized")})
+st.dataframe(table.round(1), hide_index=True, width="stretch",
+             column_config={c: st.column_config.NumberColumn(format="localized")
+                            for c in table.columns if c != "Territoire"})
 st.caption("Les taux sont recalculés à partir des numérateurs et dénominateurs de chaque territoire ; "
            "les valeurs vides sont masquées (secret statistique) ou non renseignées.")

@@ -76,22 +76,22 @@ if indicator.status(0.0) is None:
 elif alerts.empty:
     st.success("Aucun territoire au-delà des seuils.")
 else:
-    st.dataframe(alerts[["territory", "value", "status"]].rename(
+    st.dataframe(alerts[["territory", "value", "status"]].round({"value": 1}).rename(
         columns={"territory": "Territoire", "value": f"Valeur ({indicator.unit})", "status": "Niveau"}),
-        hide_index=True, width="stretch",
-        column_config={f"Valeur ({indicator.unit})": st.column_config.NumberColumn(format="%.1f")})
+        hide_index=True, width="stretch")
 
 with st.expander("Fiche de l'indicateur", expanded=True):
     st.markdown(ui.metadata_card(indicator))
 
 st.subheader("Tableau")
-shown = table.rename(columns={"territory": "Territoire", "numerator": indicator.numerator,
+shown = table.round({"value": 1}).rename(columns={"territory": "Territoire", "numerator": indicator.numerator,
                               "denominator": indicator.denominator or "—",
                               "value": f"Valeur ({indicator.unit})", "communes": "Communes",
                               "communes_missing": "Communes non renseignées",
                               "secret": "Secret statistique", "status": "Seuil"})
 shown = shown.drop(columns=["—"], errors="ignore")
 st.dataframe(shown, width="stretch", hide_index=level != COMMUNE_LEVEL,
-             column_config={f"Valeur ({indicator.unit})": st.column_config.NumberColumn(format="%.1f")})
+             column_config={c: st.column_config.NumberColumn(format="localized")
+                            for c in shown.columns if shown[c].dtype.kind in "fi"})
 st.caption(f"Petits effectifs (moins de {ws.secret_threshold}) masqués, ainsi qu'une valeur voisine "
            "quand elle permettrait de les recalculer (secret secondaire).")

@@ -11,6 +11,12 @@ from diagnostic.workspace import save_secret_threshold, save_workspace_catalogue
 DIRECTIONS = {False: "Plus la valeur est basse, mieux c'est", True: "Plus la valeur est haute, mieux c'est",
               None: "Sans orientation (pas d'alerte)"}
 
+
+
+def as_float(value):
+    return None if value is None else float(value)
+
+
 ws = ui.setup("Catalogue des indicateurs")
 ui.level_selector(ws)
 
@@ -31,8 +37,8 @@ indicator_id = st.selectbox("Indicateur", list(ws.catalogue), key="threshold-ind
 ind = ws.catalogue[indicator_id]
 with st.form(f"thresholds-{indicator_id}"):
     c1, c2 = st.columns(2)
-    lower = c1.number_input(f"Seuil bas ({ind.unit})", value=ind.lower, step=0.5, format="%.1f")
-    upper = c2.number_input(f"Seuil haut ({ind.unit})", value=ind.upper, step=0.5, format="%.1f")
+    lower = c1.number_input(f"Seuil bas ({ind.unit})", value=as_float(ind.lower), step=0.5, format="%.1f")
+    upper = c2.number_input(f"Seuil haut ({ind.unit})", value=as_float(ind.upper), step=0.5, format="%.1f")
     direction = st.radio("Sens", list(DIRECTIONS), format_func=DIRECTIONS.get,
                          index=list(DIRECTIONS).index(ind.higher_is_better))
     if st.form_submit_button("Enregistrer les seuils"):

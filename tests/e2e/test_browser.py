@@ -1,0 +1,73 @@
+"""User journey in a real browser: open the dashboard, go to the profile, see map and chart."""
+
+import os
+import shutil
+
+import pytest
+
+from diagnostic.workspace import DEMO_WORKSPACE
+from tests.browser import READY, chromium_path, dashboard, launch, map_frame
+
+pytestmark = pytest.mark.browser
+
+if chromium_path() is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium est requis en CI (paquet Debian « chromium »)")
+    pytest.skip("chromium absent : tests navigateur ignorés", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    workspace = tmp_path_factory.mktemp("ws") / "demo"
+    shutil.copytree(DEMO_WORKSPACE, workspace)
+    with dashboard(workspace) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        browser = launch(p)
+        yield browser
+        browser.close()
+
+
+def test_profile_page_shows_map_and_chart(app_url, browser, output_dir):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(app_url)
+    page.wait_for_selector(READY, timeout=30_000)
+    assert page.get_by_text("Diagnostic territorial du Pacte territorial").is_visible()
+    page.wait_for_function("document.documentElement.lang === 'fr'", timeout=10_000)
+
+    page.get_by_role("link", name="Profil socio-économique").click()
+    page.wait_for_selector("h1:has-text('Profil socio-économique')", timeout=30_000)
+    page.wait_for_selector(READY, timeout=30_000)
+    frame = None
+    for _ in range(100):
+        frame = map_frame(page)
+        if frame and frame.locator("path.leaflet-interactive").count() >= 5:
+            break
+        page.wait_for_timeout(200)
+    assert frame is not None, "la carte Leaflet n'est pas affichée"
+    assert frame.locator("path.leaflet-interactive").count() == 5  # five territories
+    page.wait_for_selector("[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg",
+                           timeout=30_000)
+    page.screenshot(path=str(output_dir / "profil.png"), full_page=True)
+    assert not errors, errors
+
+
+def test_territory_page_draws_every_commune(app_url, browser, output_dir):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/Territoire")
+    page.wait_for_selector(READY, timeout=30_000)
+    for _ in range(100):
+        frame = map_frame(page)
+        if frame and frame.locator("path.leaflet-interactive").count() >= 200:
+            break
+        page.wait_for_timeout(200)
+    assert frame.locator("path.leaflet-interactive").count() == 200
+    page.screenshot(path=str(output_dir / "territoire.png"), full_page=True)

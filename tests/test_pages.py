@@ -1,0 +1,105 @@
+"""AppTest of every page: renders the demo, reacts to the level and the indicator."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+TERRITOIRE = "pages/1_Territoire.py"
+PROFIL = "pages/2_Profil_socio-économique.py"
+CATALOGUE = "pages/3_Catalogue_des_indicateurs.py"
+
+
+def open_page(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if page:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("page, title", [(None, "Diagnostic territorial"), (TERRITOIRE, "Territoire"),
+                                         (PROFIL, "Profil socio-économique"),
+                                         (CATALOGUE, "Catalogue des indicateurs")])
+def test_every_page_renders_the_demo(demo_copy, page, title):
+    at = open_page(page)
+    assert at.title[0].value.startswith(title)
+    assert any("données fictives" in w.value for w in at.sidebar.warning)
+
+
+def test_territory_page_follows_the_level(demo_copy):
+    at = open_page(TERRITOIRE)
+    assert at.selectbox(key="level").value == "Territoire d'action sociale"
+    assert at.subheader[0].value == "5 groupes · Territoire d'action sociale"
+    assert len(at.dataframe[0].value) == 6  # five territories and the département
+    at.selectbox(key="level").set_value("EPCI").run()
+    assert at.subheader[0].value == "8 groupes · EPCI"
+    assert len(at.dataframe[0].value) == 9
+    at.selectbox(key="level").set_value("commune").run()
+    assert len(at.dataframe[0].value) == 201
+
+
+def test_profile_page_follows_indicator_and_level(demo_copy):
+    at = open_page(PROFIL)
+    rsa = at.metric[0].value
+    table_rows = len(at.dataframe[-1].value)
+    assert table_rows == 5
+    at.selectbox(key="indicator-contexte").set_value("taux_pauvrete").run()
+    assert at.metric[0].value != rsa and at.metric[0].value.endswith("%")
+    assert any("Filosofi" in m.value for m in at.markdown)  # the metadata card follows
+    at.selectbox(key="level").set_value("commune").run()
+    assert len(at.dataframe[-1].value) == 200
+    assert int(at.metric[2].value) > 0  # small counts masked at commune level
+
+
+def test_profile_page_lists_alerts_from_thresholds(demo_copy):
+    at = open_page(PROFIL)
+    at.selectbox(key="indicator-contexte").set_value("taux_pauvrete").run()
+    alerts = int(at.metric[1].value)
+    # lower the thresholds in the workspace: more territories in alert
+    catalogue = json.loads((demo_copy / "catalogue.json").read_text(encoding="utf-8"))
+    for entry in catalogue:
+        if entry["id"] == "taux_pauvrete":
+            entry["lower"], entry["upper"] = 1, 2
+    (demo_copy / "catalogue.json").write_text(json.dumps(catalogue), encoding="utf-8")
+    at.run()
+    assert int(at.metric[1].value) == 5 > alerts
+
+
+def test_families_switch_indicator_lists(demo_copy):
+    at = open_page(PROFIL)
+    at.radio(key="family").set_value("résultat").run()
+    assert at.selectbox(key="indicator-résultat").value == "taux_sortie_rsa_emploi"
+    assert not at.exception
+
+
+def test_thresholds_are_edited_and_saved_in_the_workspace(demo_copy):
+    at = open_page(CATALOGUE)
+    at.selectbox(key="threshold-indicator").set_value("part_foyers_rsa").run()
+    at.number_input[0].set_value(3.0)
+    at.number_input[1].set_value(6.5)
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Seuils enregistrés" in at.success[0].value
+    saved = {e["id"]: e for e in json.loads((demo_copy / "catalogue.json").read_text(encoding="utf-8"))}
+    assert (saved["part_foyers_rsa"]["lower"], saved["part_foyers_rsa"]["upper"]) == (3.0, 6.5)
+
+
+def test_inverted_thresholds_get_a_french_error_and_nothing_saved(demo_copy):
+    before = (demo_copy / "catalogue.json").read_bytes()
+    at = open_page(CATALOGUE)
+    at.number_input[0].set_value(50.0)
+    at.number_input[1].set_value(10.0)
+    at.button[0].click().run()
+    assert "seuil bas doit être inférieur" in at.error[0].value
+    assert (demo_copy / "catalogue.json").read_bytes() == before
+
+
+def test_secret_threshold_is_saved(demo_copy):
+    at = open_page(CATALOGUE)
+    at.number_input[2].set_value(11)
+    at.button[1].click().run()
+    assert json.loads((demo_copy / "workspace.json").read_text(encoding="utf-8"))["secret_threshold"] == 11
