@@ -5,12 +5,13 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import geopandas as gpd
 import streamlit as st
 
 from diagnostic import DEMO_LABEL
+from diagnostic.maps import Legend
 from diagnostic.profile import Profile, indicator_profile, key_figures
-from diagnostic.territory import display_geometry, levels
+from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, levels
+from diagnostic.topology import Topology, encode
 from diagnostic.workspace import FILES, Workspace, default_workspace_path, load_workspace
 
 PAGES = [("app.py", "Accueil", ":material/home:"),
@@ -56,18 +57,24 @@ def current_workspace() -> Workspace:
 
 
 @st.cache_resource(show_spinner=False)
-def _shapes(path: str, stamp: tuple, _communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    return display_geometry(_communes)
+def _topology(path: str, stamp: tuple, level: str, _ws: Workspace) -> Topology:
+    shapes = display_geometry(_ws.communes)
+    if level == COMMUNE_LEVEL:
+        return encode(shapes, "code_insee")
+    return encode(group_geometry(shapes, _ws.groupings, level), "group")
 
 
-def display_shapes(ws: Workspace) -> gpd.GeoDataFrame:
-    """The communes simplified for maps (cached per workspace version; read-only)."""
-    return _shapes(str(ws.path), _stamp(ws.path), ws.communes)
+def topology(ws: Workspace, level: str) -> Topology:
+    """The shapes of a level (communes or groups) for maps, cached per workspace version."""
+    return _topology(str(ws.path), _stamp(ws.path), level, ws)
 
 
 def level_selector(ws: Workspace) -> str:
     """The territory level, shared by every page through the session state."""
     options = levels(ws.groupings)
+    asked = st.query_params.get("niveau")
+    if asked in options and "level" not in st.session_state:
+        st.session_state["level"] = asked  # a shared link such as ?niveau=commune
     if st.session_state.get("level") not in options:
         st.session_state["level"] = options[1] if len(options) > 1 else options[0]
     st.session_state["level"] = st.session_state["level"]  # keep it when the page changes
@@ -75,13 +82,14 @@ def level_selector(ws: Workspace) -> str:
                                 format_func=lambda v: "Communes" if v == "commune" else v)
 
 
-def legend(colours: list[str], labels: list[str], title: str) -> None:
-    """A legend drawn beside a map: coloured squares and their (escaped) labels."""
+def legend(legend: Legend) -> None:
+    """A map's legend drawn beside it: coloured squares and their (escaped) labels."""
     items = "".join(
         f'<div style="display:flex;align-items:flex-start;gap:6px;margin:3px 0;line-height:1.3">'
         f'<span style="flex:0 0 16px;height:16px;background:{c};border:1px solid #999;margin-top:2px">'
-        f'</span><span>{html.escape(label)}</span></div>' for c, label in zip(colours, labels, strict=True))
-    st.html(f'<div aria-label="Légende"><strong>{html.escape(title)}</strong>{items}</div>')
+        f'</span><span>{html.escape(label)}</span></div>'
+        for c, label in zip(legend.colours, legend.labels, strict=True))
+    st.html(f'<div aria-label="Légende"><strong>{html.escape(legend.title)}</strong>{items}</div>')
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
 import pandas as pd
 from branca.element import MacroElement
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from diagnostic.indicators import Indicator, classify, fmt_number
+from diagnostic.indicators import Indicator, class_breaks, classify, fmt_number
+from diagnostic.profile import SECRET_LABEL, Profile
+from diagnostic.territory import COMMUNE_LEVEL, group_of
+from diagnostic.topology import Topology
 
 LEAFLET_JS = "/app/static/leaflet/leaflet.js"
 LEAFLET_CSS = "/app/static/leaflet/leaflet.css"
+TOPOJSON_JS = "/app/static/topojson-client.min.js"
 NO_DATA_COLOUR = "#d9d9d9"
 SEQUENTIAL = ["#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000"]  # ColorBrewer OrRd
 SEQUENTIAL_GOOD = ["#f0f9e8", "#bae4bc", "#7bccc4", "#43a2ca", "#0868ac"]  # GnBu
@@ -36,22 +42,6 @@ class MetricScale(MacroElement):
     _template = Template("""{% macro script(this, kwargs) %}
         L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
     {% endmacro %}""")
-
-
-class FitWhenSized(MacroElement):
-    """Fit the map to its bounds once its frame has its final size, and again on resize."""
-
-    _template = Template("""{% macro script(this, kwargs) %}
-        (function (map) {
-            var fit = function () { map.invalidateSize(); map.fitBounds({{ this.bounds }}); };
-            setTimeout(fit, 0);
-            window.addEventListener("resize", fit);
-        })({{ this._parent.get_name() }});
-    {% endmacro %}""")
-
-    def __init__(self, bounds: list[list[float]]):
-        super().__init__()
-        self.bounds = json.dumps(bounds)
 
 
 def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None) -> OfflineMap:
@@ -91,46 +81,128 @@ def threshold_colours(breaks: list[float], indicator: Indicator) -> list[str]:
     return colours[: len(breaks) + 1]
 
 
-def choropleth(shapes: gpd.GeoDataFrame, key: str, values: pd.Series, breaks: list[float],
-               colours: list[str], tooltip: dict[str, pd.Series], bounds=None,
-               tiles: str | None = None, outline: gpd.GeoDataFrame | None = None) -> OfflineMap:
-    """Fill each shape with the colour of its value's class.
+class TopoJsonLayer(JSCSSMixin, MacroElement):
+    """Shapes drawn from a TopoJSON text: fill colour by class index, tooltip, optional borders
+    between groups (a mesh of the arcs where the group changes, plus the outer border)."""
 
-    `shapes[key]` matches `values.index`; `tooltip` maps a French label to the texts to show
-    (escaped here: they may come from users' files). `outline` draws coarser borders on top.
+    default_js = [("topojson", TOPOJSON_JS)]
+    _template = Template("""{% macro script(this, kwargs) %}
+        (function (map) {
+            var topo = {{ this.topojson }};
+            var colours = {{ this.colours }};
+            var labels = {{ this.labels }};
+            var shapes = topojson.feature(topo, topo.objects.shapes);
+            var layer = L.geoJSON(shapes, {
+                style: function (f) {
+                    return {fillColor: colours[f.properties.c], color: "#ffffff", weight: 0.6,
+                            fillOpacity: 0.85};
+                },
+                onEachFeature: function (f, l) {
+                    l.bindTooltip(labels.map(function (label, i) {
+                        return "<b>" + label + "</b> : " + f.properties.t[i];
+                    }).join("<br>"), {sticky: true});
+                }
+            }).addTo(map);
+            layer.on("mouseover", function (e) {
+                e.layer.setStyle({weight: 2.5, color: "#222222"});
+            });
+            layer.on("mouseout", function (e) { layer.resetStyle(e.layer); });
+            {% if this.outline %}
+            var borders = topojson.mesh(topo, topo.objects.shapes, function (a, b) {
+                return a === b || a.properties.g !== b.properties.g;
+            });
+            L.geoJSON(borders, {interactive: false, style: {color: "#222222", weight: 2, fill: false}})
+                .addTo(map);
+            {% endif %}
+        })({{ this._parent.get_name() }});
+    {% endmacro %}""")
+
+    def __init__(self, topojson_text: str, colours: list[str], labels: list[str], outline: bool):
+        super().__init__()
+        self._name = "TopoJsonLayer"
+        self.topojson = topojson_text
+        self.colours = json.dumps(colours)
+        self.labels = json.dumps([html.escape(label) for label in labels]).replace("</", "<\\/")
+        self.outline = outline
+
+
+def choropleth(topology: Topology, values: pd.Series, breaks: list[float], colours: list[str],
+               tooltip: dict[str, pd.Series], groups: pd.Series | None = None,
+               tiles: str | None = None) -> OfflineMap:
+    """Fill each shape of the topology with the colour of its value's class.
+
+    `values` is indexed by shape id; `tooltip` maps a French label to the texts to show (escaped
+    here: they may come from users' files); `groups` (shape id → group name) draws the borders
+    between groups on top.
     """
-    classes = classify(values.reindex(shapes[key]).reset_index(drop=True), breaks)
-    fills = [colours[c] if c >= 0 else NO_DATA_COLOUR for c in classes]
-    features = []
-    for i, (code, geom) in enumerate(zip(shapes[key], shapes.geometry, strict=True)):
-        props = {f"t{j}": html.escape(str(texts.get(code, ""))) for j, texts in
-                 enumerate(tooltip.values())}
-        props["fill"] = fills[i]
-        features.append({"type": "Feature", "id": str(code), "properties": props,
-                         "geometry": geom.__geo_interface__})
-    fmap = base_map(bounds or tuple(shapes.total_bounds), tiles)
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name="valeurs",
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#ffffff",
-                                  "weight": 0.6, "fillOpacity": 0.85},
-        highlight_function=lambda f: {"weight": 2.5, "color": "#222222"},
-        tooltip=folium.GeoJsonTooltip(fields=[f"t{j}" for j in range(len(tooltip))],
-                                      aliases=[html.escape(a) for a in tooltip], sticky=True),
-    ).add_to(fmap)
-    if outline is not None:
-        add_outline(fmap, outline)
+    keys = pd.Index(list(topology.shapes))
+    classes = classify(values.reindex(keys), breaks).to_numpy()
+    no_data = len(colours)
+    group_rank = ({name: i for i, name in enumerate(sorted(groups.dropna().unique()))}
+                  if groups is not None else {})
+    properties = {}
+    for i, key in enumerate(keys):
+        texts = [html.escape(str(column.get(key, ""))) for column in tooltip.values()]
+        props = {"c": int(classes[i]) if classes[i] >= 0 else no_data, "t": texts}
+        if groups is not None:
+            props["g"] = group_rank.get(groups.get(key), -1)
+        properties[key] = props
+    fmap = base_map(topology.bounds, tiles)
+    TopoJsonLayer(topology.to_json(properties), [*colours, NO_DATA_COLOUR], list(tooltip),
+                  outline=groups is not None).add_to(fmap)
     return fmap
-
-
-def add_outline(fmap: folium.Map, shapes: gpd.GeoDataFrame) -> None:
-    """Draw borders only (e.g. the territories over the communes)."""
-    folium.GeoJson(json.loads(shapes[["geometry"]].to_json()), name="limites", interactive=False,
-                   style_function=lambda f: {"fill": False, "color": "#222222", "weight": 2}
-                   ).add_to(fmap)
 
 
 def clicked_key(map_state: dict | None) -> str | None:
     """The feature id of the last shape clicked in st_folium's returned state, if any."""
     drawing = (map_state or {}).get("last_active_drawing") or {}
     return drawing.get("id")
+
+
+@dataclass
+class Legend:
+    """What a map's legend shows: one colour per label, and its title."""
+
+    title: str
+    colours: list[str]
+    labels: list[str]
+
+
+def profile_map(topology: Topology, profile: Profile, method: str) -> tuple[OfflineMap, Legend]:
+    """The choropleth of an indicator's profile, classes by `method`, secret values in grey."""
+    ind, table = profile.indicator, profile.table
+    breaks = class_breaks(table["value"], method, 5, ind)
+    colours = (threshold_colours(breaks, ind) if method == "seuils"
+               else class_colours(len(breaks) + 1, ind.higher_is_better))
+    value_text = table["value"].map(lambda v: f"{fmt_number(v)} {ind.unit}")
+    value_text[table["secret"] != ""] = SECRET_LABEL
+    value_text[table["value"].isna() & (table["secret"] == "")] = "non renseigné"
+    place = "Commune" if profile.level == COMMUNE_LEVEL else "Territoire"
+    fmap = choropleth(topology, table["value"], breaks, colours,
+                      {place: table["territory"], ind.label: value_text})
+    legend = Legend(f"{ind.label} ({ind.unit})", [*colours, NO_DATA_COLOUR],
+                    [*class_labels(breaks, ind.unit), "secret statistique ou non renseigné"])
+    return fmap, legend
+
+
+def territory_map(topology: Topology, communes: gpd.GeoDataFrame, groupings: pd.DataFrame,
+                  level: str) -> tuple[OfflineMap, Legend]:
+    """Communes coloured by their group at a level (by population class at commune level)."""
+    names = communes.set_index("code_insee")["name"]
+    population = communes.set_index("code_insee")["population"]
+    tooltip = {"Commune": names, "Code INSEE": names.index.to_series(),
+               "Population": population.map(lambda v: fmt_number(v, 0))}
+    for other in groupings.columns:
+        tooltip[other] = groupings[other]
+    if level == COMMUNE_LEVEL:
+        breaks = class_breaks(population, "quantiles", 5)
+        colours = class_colours(len(breaks) + 1, None)
+        fmap = choropleth(topology, population, breaks, colours, tooltip)
+        return fmap, Legend("Population", colours, class_labels(breaks, "hab."))
+    groups = group_of(communes, groupings, level)
+    names_sorted = sorted(groups.unique())
+    rank = groups.map({name: i for i, name in enumerate(names_sorted)}).astype(float)
+    colours = [QUALITATIVE[i % len(QUALITATIVE)] for i in range(len(names_sorted))]
+    breaks = [i + 0.5 for i in range(len(names_sorted) - 1)]
+    fmap = choropleth(topology, rank, breaks, colours, tooltip, groups=groups)
+    return fmap, Legend(level, colours, names_sorted)

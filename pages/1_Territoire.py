@@ -5,48 +5,25 @@ from streamlit_folium import st_folium
 
 import ui
 from diagnostic import maps
-from diagnostic.indicators import class_breaks
-from diagnostic.territory import COMMUNE_LEVEL, group_geometry, group_of
+from diagnostic.territory import COMMUNE_LEVEL
 
 ws = ui.setup("Territoire")
 level = ui.level_selector(ws)
-shapes = ui.display_shapes(ws)
 
 st.title("Territoire")
 st.caption(ws.name)
-names = ws.commune_names()
-
 if level == COMMUNE_LEVEL:
     st.subheader("Les communes selon leur population")
-    values = ws.communes.set_index("code_insee")["population"]
-    breaks = class_breaks(values, "quantiles", 5)
-    colours = maps.class_colours(len(breaks) + 1, None)
-    labels = maps.class_labels(breaks, "hab.")
-    outline = None
 else:
-    groups = group_of(ws.communes, ws.groupings, level)
-    group_names = sorted(groups.unique())
-    st.subheader(f"{len(group_names)} groupes · {level}")
-    rank = {name: i for i, name in enumerate(group_names)}
-    values = groups.map(rank).astype(float)
-    breaks = [i + 0.5 for i in range(len(group_names) - 1)]
-    colours = [maps.QUALITATIVE[i % len(maps.QUALITATIVE)] for i in range(len(group_names))]
-    labels = group_names
-    outline = group_geometry(shapes, ws.groupings, level)
+    st.subheader(f"{ws.groupings[level].nunique()} groupes · {level}")
 
-population = ws.communes.set_index("code_insee")["population"]
-tooltip = {"Commune": names, "Code INSEE": names.index.to_series(),
-           "Population": population.map(lambda v: f"{v:,.0f}".replace(",", "\u202f"))}
-for other in ws.groupings.columns:
-    tooltip[other] = ws.groupings[other]
-
+fmap, legend = maps.territory_map(ui.topology(ws, COMMUNE_LEVEL), ws.communes, ws.groupings, level)
 col_map, col_legend = st.columns([4, 1])
 with col_map:
-    fmap = maps.choropleth(shapes, "code_insee", values, breaks, colours, tooltip, outline=outline)
     st_folium(fmap, key=f"territory-map-{level}", height=560, use_container_width=True,
               returned_objects=[])
 with col_legend:
-    ui.legend(colours, labels, level if level != COMMUNE_LEVEL else "Population")
+    ui.legend(legend)
 
 st.subheader("Chiffres clés")
 if ws.fictional:

@@ -6,9 +6,8 @@ from streamlit_folium import st_folium
 import ui
 from diagnostic import maps
 from diagnostic.charts import comparison_chart
-from diagnostic.indicators import FAMILIES, class_breaks, fmt_number
-from diagnostic.profile import SECRET_LABEL
-from diagnostic.territory import COMMUNE_LEVEL, group_geometry
+from diagnostic.indicators import FAMILIES, fmt_number
+from diagnostic.territory import COMMUNE_LEVEL
 
 CLASS_METHODS = {"quantiles": "Quantiles (effectifs égaux)", "jenks": "Seuils naturels (Jenks)",
                  "seuils": "Seuils d'alerte du catalogue"}
@@ -40,29 +39,13 @@ m1.metric("Département", f"{fmt_number(profile.reference)} {indicator.unit}")
 m2.metric("Territoires en alerte", int((table["status"] == "alerte").sum()))
 m3.metric("Valeurs masquées (secret)", int((table["secret"] != "").sum()))
 
-breaks = class_breaks(table["value"], method, 5, indicator)
-colours = (maps.threshold_colours(breaks, indicator) if method == "seuils"
-           else maps.class_colours(len(breaks) + 1, indicator.higher_is_better))
-labels = maps.class_labels(breaks, indicator.unit)
-shapes = ui.display_shapes(ws)
-if level != COMMUNE_LEVEL:
-    shapes = group_geometry(shapes, ws.groupings, level).rename(columns={"group": "key"})
-else:
-    shapes = shapes.rename(columns={"code_insee": "key"})
-value_text = table["value"].map(lambda v: f"{fmt_number(v)} {indicator.unit}")
-value_text[table["secret"] != ""] = SECRET_LABEL
-value_text[table["value"].isna() & (table["secret"] == "")] = "non renseigné"
-tooltip = {level_label[:-1] if level == COMMUNE_LEVEL else "Territoire": table["territory"],
-           indicator.label: value_text, "Millésime": table["territory"].map(lambda _: indicator.vintage)}
-
 col_map, col_legend = st.columns([4, 1])
 with col_map:
-    fmap = maps.choropleth(shapes, "key", table["value"], breaks, colours, tooltip)
+    fmap, legend = maps.profile_map(ui.topology(ws, level), profile, method)
     st_folium(fmap, key=f"profile-map-{level}", height=520, use_container_width=True,
               returned_objects=[])
 with col_legend:
-    ui.legend([*colours, maps.NO_DATA_COLOUR], [*labels, "secret statistique ou non renseigné"],
-              f"{indicator.label} ({indicator.unit})")
+    ui.legend(legend)
     st.caption(f"Source : {indicator.source} — millésime {indicator.vintage}.")
 
 st.subheader(f"Comparaison des territoires — {level_label}")

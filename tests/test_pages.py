@@ -103,3 +103,12 @@ def test_secret_threshold_is_saved(demo_copy):
     at.number_input[2].set_value(11)
     at.button[1].click().run()
     assert json.loads((demo_copy / "workspace.json").read_text(encoding="utf-8"))["secret_threshold"] == 11
+
+
+def test_level_can_be_given_in_the_link(demo_copy):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page(PROFIL)
+    at.query_params["niveau"] = "commune"
+    at.run()
+    assert at.selectbox(key="level").value == "commune"
+    assert len(at.dataframe[-1].value) == 200

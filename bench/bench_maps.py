@@ -1,0 +1,114 @@
+"""Benchmark of the territory pages on a generated 700-commune département.
+
+Prints: map data sent by the Profil page (ours vs a naive folium layer), time for Chromium to paint
+the map once warm, cold start to first page painted, and each page's AppTest time once warm.
+Run: .venv/bin/python bench/bench_maps.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import folium  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from diagnostic import maps  # noqa: E402
+from diagnostic.demo import write_demo  # noqa: E402
+from diagnostic.profile import indicator_profile  # noqa: E402
+from diagnostic.territory import display_geometry  # noqa: E402
+from diagnostic.topology import encode  # noqa: E402
+from diagnostic.workspace import load_workspace  # noqa: E402
+from tests.browser import READY, dashboard, launch, map_frame  # noqa: E402
+
+N_COMMUNES = 700
+PAGES = ["app.py", "pages/1_Territoire.py", "pages/2_Profil_socio-économique.py",
+         "pages/3_Catalogue_des_indicateurs.py"]
+
+
+def map_payload(ws) -> tuple[int, int]:
+    """Bytes of the Profil map at commune level as the page builds it, and a naive folium layer."""
+    profile = indicator_profile(ws, "part_foyers_rsa", "commune")
+    ours, _ = maps.profile_map(encode(display_geometry(ws.communes), "code_insee"), profile, "seuils")
+    naive = folium.Map()
+    folium.GeoJson(ws.communes.merge(profile.table[["value"]], left_on="code_insee", right_index=True)
+                   .to_json(), style_function=lambda f: {"fillColor": "#f00"},
+                   tooltip=folium.GeoJsonTooltip(["name", "value"])).add_to(naive)
+    return len(ours.get_root().render().encode()), len(naive.get_root().render().encode())
+
+
+def paint_time(page, url: str, expected_paths: int) -> float:
+    """Seconds from navigation to every commune path drawn by Leaflet."""
+    start = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector(READY, timeout=60_000)
+    while True:
+        frame = map_frame(page)
+        if frame and frame.locator("path.leaflet-interactive").count() >= expected_paths:
+            return time.perf_counter() - start
+        if time.perf_counter() - start > 60:
+            raise RuntimeError("carte non dessinée en 60 s")
+        page.wait_for_timeout(20)
+
+
+def apptest_warm(workspace: Path) -> dict[str, float]:
+    import os
+
+    from streamlit.testing.v1 import AppTest
+    os.environ["PTI_WORKSPACE"] = str(workspace)
+    times = {}
+    for page in PAGES:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        if page != "app.py":
+            at.switch_page(page)
+        at.query_params["niveau"] = "commune"
+        at.run()
+        start = time.perf_counter()
+        at.run()
+        times[page] = time.perf_counter() - start
+        assert not at.exception, at.exception
+    return times
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Path(tmp) / "ws700"
+        start = time.perf_counter()
+        write_demo(workspace, n_communes=N_COMMUNES, seed=7)
+        print(f"Génération d'un département de {N_COMMUNES} communes : {time.perf_counter() - start:.2f} s")
+        ws = load_workspace(workspace)
+        ours, naive = map_payload(ws)
+        print(f"Carte du profil (communes) : {ours / 1e6:.3f} Mo envoyés "
+              f"(couche folium naïve : {naive / 1e6:.1f} Mo)")
+
+        with sync_playwright() as p:
+            browser = launch(p)
+            start = time.perf_counter()
+            with dashboard(workspace) as url:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(url)
+                page.wait_for_selector(READY, timeout=60_000)
+                page.wait_for_selector("h1", timeout=60_000)
+                print(f"Démarrage à froid jusqu'à la première page affichée : "
+                      f"{time.perf_counter() - start:.2f} s")
+                profil = f"{url}/Profil_socio-économique?niveau=commune"
+                cold = paint_time(page, profil, N_COMMUNES)
+                warm = min(paint_time(browser.new_page(viewport={"width": 1400, "height": 1000}),
+                                      profil, N_COMMUNES) for _ in range(3))
+                print(f"Carte du profil dessinée dans Chromium ({N_COMMUNES} communes) : "
+                      f"{cold:.2f} s à la première visite, {warm:.2f} s une fois en cache")
+            browser.close()
+
+        for page, seconds in apptest_warm(workspace).items():
+            print(f"AppTest à chaud, {page} : {seconds:.3f} s")
+        print(json.dumps({"communes": N_COMMUNES, "map_bytes": ours, "naive_map_bytes": naive}))
+
+
+if __name__ == "__main__":
+    main()
