@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import streamlit as st
 
 from diagnostic import DEMO_LABEL
-from diagnostic.maps import Legend
 from diagnostic.profile import Profile, indicator_profile, key_figures
 from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, levels
 from diagnostic.topology import Topology, encode
 from diagnostic.workspace import FILES, Workspace, default_workspace_path, load_workspace
+
+if TYPE_CHECKING:  # folium is only imported by the pages that draw maps
+    from diagnostic.maps import Legend
 
 PAGES = [("app.py", "Accueil", ":material/home:"),
          ("pages/1_Territoire.py", "Territoire", ":material/map:"),
