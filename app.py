@@ -6,7 +6,7 @@ import ui
 from diagnostic.territory import levels
 
 ws = ui.setup("Accueil")
-ui.level_selector(ws)
+level = ui.level_selector(ws)
 
 st.title("Diagnostic territorial du Pacte territorial pour l'insertion")
 if ws.fictional:
@@ -33,5 +33,15 @@ territoire, l'offre d'insertion existante et les manques.
 Le niveau territorial choisi dans la barre latérale s'applique à toutes les pages.
 """
 )
+st.subheader("Points d'attention")
+alerts = ui.cached_alerts(ws, level)
+level_name = "communes" if level == "commune" else level
+if alerts.empty:
+    st.success(f"Aucun territoire au-delà d'un seuil d'alerte ({level_name}).")
+else:
+    st.caption(f"Territoires au-delà du seuil d'alerte d'un indicateur ({level_name}), "
+               "du plus grand écart au plus petit. Seuils modifiables dans le catalogue.")
+    ui.table(alerts)
+
 st.caption("Niveaux disponibles : " + ", ".join(
     "communes" if lvl == "commune" else lvl for lvl in levels(ws.groupings)))

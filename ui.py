@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from diagnostic import DEMO_LABEL
-from diagnostic.profile import Profile, indicator_profile, key_figures
+from diagnostic.profile import Profile, alerts_overview, indicator_profile, key_figures
 from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, levels
 from diagnostic.topology import Topology, encode
 from diagnostic.workspace import FILES, Workspace, default_workspace_path, load_workspace
@@ -120,3 +120,20 @@ def metadata_card(indicator) -> str:
     rows = "\n".join(f"| {label} | {html.escape(text).replace('|', '&#124;')} |"
                      for label, text in indicator.metadata())
     return f"| Rubrique | Contenu |\n|---|---|\n{rows}"
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _alerts(path: str, stamp: tuple, level: str, _ws: Workspace):
+    return alerts_overview(_ws, level)
+
+
+def cached_alerts(ws: Workspace, level: str):
+    """All the alerts of a level, cached per workspace version."""
+    return _alerts(str(ws.path), _stamp(ws.path), level, ws)
+
+
+def table(frame, hide_index: bool = True) -> None:
+    """A table with numbers written the French way (in a French browser: 12 345,6)."""
+    st.dataframe(frame, hide_index=hide_index, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="localized")
+                                for c in frame.columns if frame[c].dtype.kind in "fi"})

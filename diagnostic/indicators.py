@@ -13,7 +13,7 @@ from diagnostic.errors import InputError
 
 DEFAULT_CATALOGUE = Path(__file__).parent / "data" / "catalogue.json"
 FAMILIES = ("résultat", "moyens", "contexte")
-REQUIRED_METADATA = ("label", "definition", "source", "unit", "vintage")
+REQUIRED_METADATA = ("label", "short_label", "definition", "source", "unit", "vintage")
 DEFAULT_SECRET_THRESHOLD = 5
 
 STATUS_ALERT = "alerte"
@@ -27,6 +27,7 @@ class Indicator:
 
     id: str
     label: str
+    short_label: str
     family: str
     definition: str
     numerator: str

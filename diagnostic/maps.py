@@ -50,6 +50,8 @@ def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None
     fmap = OfflineMap(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
                       zoom_control=True, attribution_control=bool(tiles), zoom_snap=0.25)
     MetricScale().add_to(fmap)
+    fmap.get_root().header.add_child(folium.Element(
+        "<style>.leaflet-container{background:#f3f5f7;font-family:inherit}</style>"))
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     return fmap
 

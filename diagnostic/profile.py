@@ -75,8 +75,29 @@ def key_figures(ws: Workspace, level: str, indicator_ids: tuple[str, ...] = KEY_
         if ind_id not in ws.catalogue:
             continue
         profile = indicator_profile(ws, ind_id, level)
-        column = f"{profile.indicator.label} ({profile.indicator.unit})"
+        column = f"{profile.indicator.short_label} ({profile.indicator.unit})"
         table[column] = profile.table["value"]
         total[column] = profile.reference
     table = pd.concat([table, pd.DataFrame([total], index=["__departement__"])])
     return table
+
+
+def alerts_overview(ws: Workspace, level: str) -> pd.DataFrame:
+    """Every territory of a level in alert, for every indicator with thresholds, worst gap first."""
+    rows = []
+    for ind in ws.catalogue.values():
+        if ind.status(0.0) is None:
+            continue
+        profile = indicator_profile(ws, ind.id, level)
+        for _, row in profile.alerts().iterrows():
+            if row["status"] != "alerte":
+                continue
+            threshold = ind.lower if ind.higher_is_better else ind.upper
+            rows.append({"Indicateur": ind.short_label, "Territoire": row["territory"],
+                         "Valeur": round(row["value"], 1), "Seuil d'alerte": threshold,
+                         "Département": round(profile.reference, 1), "Unité": ind.unit,
+                         "gap": abs(row["value"] - threshold) / max(abs(threshold), 1e-9)})
+    columns = ["Indicateur", "Territoire", "Valeur", "Seuil d'alerte", "Département", "Unité"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(rows).sort_values("gap", ascending=False)[columns]

@@ -29,8 +29,6 @@ st.subheader("Chiffres clés")
 if ws.fictional:
     st.caption("Données fictives du département de démonstration.")
 table = ui.cached_key_figures(ws, level)
-st.dataframe(table.round(1), hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(format="localized")
-                            for c in table.columns if c != "Territoire"})
+ui.table(table.round(1))
 st.caption("Les taux sont recalculés à partir des numérateurs et dénominateurs de chaque territoire ; "
            "les valeurs vides sont masquées (secret statistique) ou non renseignées.")

@@ -59,9 +59,8 @@ if indicator.status(0.0) is None:
 elif alerts.empty:
     st.success("Aucun territoire au-delà des seuils.")
 else:
-    st.dataframe(alerts[["territory", "value", "status"]].round({"value": 1}).rename(
-        columns={"territory": "Territoire", "value": f"Valeur ({indicator.unit})", "status": "Niveau"}),
-        hide_index=True, width="stretch")
+    ui.table(alerts[["territory", "value", "status"]].round({"value": 1}).rename(
+        columns={"territory": "Territoire", "value": f"Valeur ({indicator.unit})", "status": "Niveau"}))
 
 with st.expander("Fiche de l'indicateur", expanded=True):
     st.markdown(ui.metadata_card(indicator))
@@ -73,8 +72,6 @@ shown = table.round({"value": 1}).rename(columns={"territory": "Territoire", "nu
                               "communes_missing": "Communes non renseignées",
                               "secret": "Secret statistique", "status": "Seuil"})
 shown = shown.drop(columns=["—"], errors="ignore")
-st.dataframe(shown, width="stretch", hide_index=level != COMMUNE_LEVEL,
-             column_config={c: st.column_config.NumberColumn(format="localized")
-                            for c in shown.columns if shown[c].dtype.kind in "fi"})
+ui.table(shown, hide_index=level != COMMUNE_LEVEL)
 st.caption(f"Petits effectifs (moins de {ws.secret_threshold}) masqués, ainsi qu'une valeur voisine "
            "quand elle permettrait de les recalculer (secret secondaire).")

@@ -94,3 +94,14 @@ def test_poverty_is_higher_in_some_towns_than_in_others(demo):
     towns = demo.communes.nlargest(5, "population")["code_insee"]
     town_rates = table.loc[towns, "value"]
     assert town_rates.max() - town_rates.min() > 5
+
+
+def test_alerts_overview_lists_only_values_beyond_the_alert_threshold(demo):
+    from diagnostic.profile import alerts_overview
+    table = alerts_overview(demo, "commune")
+    assert len(table) > 10
+    by_label = {i.short_label: i for i in demo.catalogue.values()}
+    for _, row in table.iterrows():
+        ind = by_label[row["Indicateur"]]
+        # values are rounded to one decimal for display
+        assert (row["Valeur"] <= ind.lower + 0.05) if ind.higher_is_better else (row["Valeur"] >= ind.upper - 0.05)

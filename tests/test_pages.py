@@ -112,3 +112,12 @@ def test_level_can_be_given_in_the_link(demo_copy):
     at.run()
     assert at.selectbox(key="level").value == "commune"
     assert len(at.dataframe[-1].value) == 200
+
+
+def test_home_lists_alerts_of_the_level(demo_copy):
+    at = open_page()
+    alerts = at.dataframe[0].value
+    assert set(alerts.columns) >= {"Indicateur", "Territoire", "Valeur", "Seuil d'alerte"}
+    assert "Territoire de Montferrand-les-Eaux" in set(alerts["Territoire"])
+    at.selectbox(key="level").set_value("commune").run()
+    assert len(at.dataframe[0].value) > len(alerts)

@@ -35,7 +35,7 @@ def browser():
 
 
 def test_profile_page_shows_map_and_chart(app_url, browser, output_dir):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(app_url)
@@ -61,7 +61,7 @@ def test_profile_page_shows_map_and_chart(app_url, browser, output_dir):
 
 
 def test_territory_page_draws_every_commune(app_url, browser, output_dir):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
     page.goto(f"{app_url}/Territoire")
     page.wait_for_selector(READY, timeout=30_000)
     for _ in range(100):
