@@ -84,8 +84,8 @@ def threshold_colours(breaks: list[float], indicator: Indicator) -> list[str]:
 
 
 class TopoJsonLayer(JSCSSMixin, MacroElement):
-    """Shapes drawn from a TopoJSON text: fill colour by class index, tooltip, optional borders
-    between groups (a mesh of the arcs where the group changes, plus the outer border)."""
+    """Shapes drawn from a TopoJSON text: fill colour by class index, tooltip, the outer border
+    and, optionally, the borders between groups (the arcs where the group changes)."""
 
     default_js = [("topojson", TOPOJSON_JS)]
     _template = Template("""{% macro script(this, kwargs) %}
@@ -109,23 +109,22 @@ class TopoJsonLayer(JSCSSMixin, MacroElement):
                 e.layer.setStyle({weight: 2.5, color: "#222222"});
             });
             layer.on("mouseout", function (e) { layer.resetStyle(e.layer); });
-            {% if this.outline %}
             var borders = topojson.mesh(topo, topo.objects.shapes, function (a, b) {
-                return a === b || a.properties.g !== b.properties.g;
+                return a === b{% if this.group_borders %} || a.properties.g !== b.properties.g{% endif %};
             });
             L.geoJSON(borders, {interactive: false, style: {color: "#222222", weight: 2, fill: false}})
                 .addTo(map);
-            {% endif %}
         })({{ this._parent.get_name() }});
     {% endmacro %}""")
 
-    def __init__(self, topojson_text: str, colours: list[str], labels: list[str], outline: bool):
+    def __init__(self, topojson_text: str, colours: list[str], labels: list[str],
+                 group_borders: bool):
         super().__init__()
         self._name = "TopoJsonLayer"
         self.topojson = topojson_text
         self.colours = json.dumps(colours)
         self.labels = json.dumps([html.escape(label) for label in labels]).replace("</", "<\\/")
-        self.outline = outline
+        self.group_borders = group_borders
 
 
 def choropleth(topology: Topology, values: pd.Series, breaks: list[float], colours: list[str],
@@ -151,7 +150,7 @@ def choropleth(topology: Topology, values: pd.Series, breaks: list[float], colou
         properties[key] = props
     fmap = base_map(topology.bounds, tiles)
     TopoJsonLayer(topology.to_json(properties), [*colours, NO_DATA_COLOUR], list(tooltip),
-                  outline=groups is not None).add_to(fmap)
+                  group_borders=groups is not None).add_to(fmap)
     return fmap
 
 

@@ -85,7 +85,7 @@ def key_figures(ws: Workspace, level: str, indicator_ids: tuple[str, ...] = KEY_
 def alerts_overview(ws: Workspace, level: str) -> pd.DataFrame:
     """Every territory of a level in alert, for every indicator with thresholds, worst gap first."""
     rows = []
-    for ind in ws.catalogue.values():
+    for ind in ws.indicators_with_data():
         if ind.status(0.0) is None:
             continue
         profile = indicator_profile(ws, ind.id, level)

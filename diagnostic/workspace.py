@@ -22,7 +22,7 @@ import pandas as pd
 
 from diagnostic.errors import InputError
 from diagnostic.io import geo, tables
-from diagnostic.indicators import (DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, Catalogue,
+from diagnostic.indicators import (DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, Catalogue, Indicator,
                                    load_catalogue, save_catalogue)
 from diagnostic.territory import WGS84
 
@@ -56,6 +56,11 @@ class Workspace:
 
     def commune_names(self) -> pd.Series:
         return self.communes.set_index("code_insee")["name"]
+
+    def indicators_with_data(self) -> list[Indicator]:
+        """Catalogue entries that have at least one known value in this workspace."""
+        known = set(self.values.loc[self.values["numerator"].notna(), "indicator"])
+        return [ind for ind in self.catalogue.values() if ind.id in known]
 
 
 def save_workspace_catalogue(path: Path, catalogue: Catalogue) -> None:

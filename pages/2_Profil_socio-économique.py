@@ -18,11 +18,12 @@ level = ui.level_selector(ws)
 st.title("Profil socio-économique")
 st.caption(ws.name)
 
-families = [f for f in FAMILIES if any(i.family == f for i in ws.catalogue.values())]
+available = ws.indicators_with_data()
+families = [f for f in FAMILIES if any(i.family == f for i in available)]
 c1, c2, c3 = st.columns([1, 3, 2])
 family = c1.radio("Famille", families, index=families.index("contexte") if "contexte" in families else 0,
                   key="family", format_func=str.capitalize)
-choices = [i.id for i in ws.catalogue.values() if i.family == family]
+choices = [i.id for i in available if i.family == family]
 indicator_id = c2.selectbox("Indicateur", choices, key=f"indicator-{family}",
                             format_func=lambda i: ws.catalogue[i].label,
                             index=min(1, len(choices) - 1))

@@ -122,3 +122,14 @@ def test_missing_values_get_the_no_data_class(demo):
     html = render(maps.choropleth(topo, values, [5], ["#111111", "#222222"], {"x": values.astype(str)}))
     assert json.dumps(["#111111", "#222222", maps.NO_DATA_COLOUR]) in html
     assert '"id":"00001","properties":{"c":2' in html and '"id":"00002","properties":{"c":1' in html
+
+
+def test_group_borders_are_drawn_only_when_groups_are_given(demo):
+    ws, topo = demo
+    groups = ws.groupings["EPCI"]
+    with_groups = render(maps.choropleth(topo, pd.Series(dtype=float), [], ["#aaaaaa"], {},
+                                         groups=groups))
+    without = render(maps.choropleth(topo, pd.Series(dtype=float), [], ["#aaaaaa"], {}))
+    assert "a.properties.g !== b.properties.g" in with_groups
+    assert "a.properties.g !== b.properties.g" not in without
+    assert '"g":' in with_groups and '"g":' not in without

@@ -94,3 +94,21 @@ def test_real_filosofi_secret_cells_stay_missing(real_data, tmp_path):
                        if r["CODGEO"] == "34172")
     assert table.loc["34172", "value"] == pytest.approx(float(montpellier["TP6021"].replace(",", ".")),
                                                         abs=0.01)
+
+
+def test_profile_page_renders_the_real_herault(real_data, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_pages import PROFIL, ROOT
+    communes, indicators, groupings, _ = build_inputs(real_data, "34", tmp_path)
+    create_workspace(tmp_path / "ws", communes, indicators, groupings, name="Hérault")
+    monkeypatch.setenv("PTI_WORKSPACE", str(tmp_path / "ws"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page(PROFIL)
+    at.query_params["niveau"] = "EPCI"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="indicator-contexte").options == ["Population municipale",
+                                                              "Taux de pauvreté (seuil à 60 % du revenu médian)",
+                                                              "Part des personnes de 60 ans et plus"]
+    assert len(at.dataframe[-1].value) == 17

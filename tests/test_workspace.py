@@ -111,3 +111,8 @@ def test_key_figures_end_with_the_departement(tmp_path, files):
     table = key_figures(ws, "Territoire d'action sociale")
     assert table["Territoire"].tolist() == ["Ain", "Corse", "Département"]
     assert table["Population"].tolist() == [800, 118000, 118800]
+
+
+def test_only_indicators_with_values_are_offered(tmp_path, files):
+    ws = create_workspace(tmp_path / "ws", *files)
+    assert [i.id for i in ws.indicators_with_data()] == ["population", "part_foyers_rsa"]
