@@ -110,6 +110,7 @@ def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> Catalogue:
     names = {f.name for f in fields(Indicator)}
     catalogue: Catalogue = {}
     for number, entry in enumerate(entries, start=1):
+        entry.setdefault("short_label", entry.get("label"))  # catalogues written before it existed
         missing = names - entry.keys()
         if missing:
             raise InputError(f"l'entrée n° {number} n'a pas les champs {sorted(missing)}.",
@@ -164,15 +165,12 @@ def aggregate(values: pd.DataFrame, groups: pd.Series, indicator: Indicator) -> 
     known = frame[needed].notna().all(axis=1)
     frame["known"] = known
     frame.loc[~known, ["numerator", "denominator"]] = np.nan
-    out = frame.groupby("group", sort=True).agg(
-        numerator=("numerator", lambda s: s.sum(min_count=1)),
-        denominator=("denominator", lambda s: s.sum(min_count=1)),
-        communes=("known", "size"),
-        communes_known=("known", "sum"),
-    )
-    out["communes_missing"] = out["communes"] - out["communes_known"]
+    grouped = frame.groupby("group", sort=True)
+    out = grouped[["numerator", "denominator"]].sum(min_count=1)
+    out["communes"] = grouped.size()
+    out["communes_missing"] = out["communes"] - grouped["known"].sum()
     out["value"] = _value(out["numerator"], out["denominator"], indicator)
-    return out.drop(columns="communes_known")
+    return out
 
 
 def reference(values: pd.DataFrame, codes: pd.Series, indicator: Indicator) -> float:

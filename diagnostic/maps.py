@@ -15,7 +15,7 @@ from jinja2 import Template
 
 from diagnostic.indicators import Indicator, class_breaks, classify, fmt_number
 from diagnostic.profile import SECRET_LABEL, Profile
-from diagnostic.territory import COMMUNE_LEVEL, group_of
+from diagnostic.territory import COMMUNE_LEVEL, WGS84, group_of, metric_crs
 from diagnostic.topology import Topology
 
 LEAFLET_JS = "/app/static/leaflet/leaflet.js"
@@ -51,7 +51,11 @@ def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None
                       zoom_control=True, attribution_control=bool(tiles), zoom_snap=0.25)
     MetricScale().add_to(fmap)
     fmap.get_root().header.add_child(folium.Element(
-        "<style>.leaflet-container{background:#f3f5f7;font-family:inherit}</style>"))
+        "<style>.leaflet-container{background:#f3f5f7;font:13px/1.35 'Source Sans Pro',"
+        "'Segoe UI',Roboto,'DejaVu Sans',sans-serif}"
+        ".pti-label{background:rgba(255,255,255,.8);border:0;box-shadow:none;font-weight:600;"
+        "font-size:12px;padding:1px 4px;white-space:normal;width:max-content;max-width:130px;"
+        "text-align:center}.pti-label:before{display:none}</style>"))
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     return fmap
 
@@ -114,27 +118,34 @@ class TopoJsonLayer(JSCSSMixin, MacroElement):
             });
             L.geoJSON(borders, {interactive: false, style: {color: "#222222", weight: 2, fill: false}})
                 .addTo(map);
+            {{ this.place_labels }}.forEach(function (p) {
+                map.openTooltip(L.tooltip({permanent: true, direction: "center", interactive: false,
+                                           className: "pti-label"}).setLatLng([p[0], p[1]]).setContent(p[2]));
+            });
         })({{ this._parent.get_name() }});
     {% endmacro %}""")
 
     def __init__(self, topojson_text: str, colours: list[str], labels: list[str],
-                 group_borders: bool):
+                 group_borders: bool, place_labels: list[tuple[float, float, str]] = ()):
         super().__init__()
         self._name = "TopoJsonLayer"
         self.topojson = topojson_text
         self.colours = json.dumps(colours)
         self.labels = json.dumps([html.escape(label) for label in labels]).replace("</", "<\\/")
         self.group_borders = group_borders
+        self.place_labels = json.dumps([[lat, lon, html.escape(text)] for lat, lon, text in place_labels],
+                                       ensure_ascii=False).replace("</", "<\\/")
 
 
 def choropleth(topology: Topology, values: pd.Series, breaks: list[float], colours: list[str],
                tooltip: dict[str, pd.Series], groups: pd.Series | None = None,
+               place_labels: list[tuple[float, float, str]] = (),
                tiles: str | None = None) -> OfflineMap:
     """Fill each shape of the topology with the colour of its value's class.
 
     `values` is indexed by shape id; `tooltip` maps a French label to the texts to show (escaped
     here: they may come from users' files); `groups` (shape id → group name) draws the borders
-    between groups on top.
+    between groups on top; `place_labels` are (lat, lon, text) written on the map.
     """
     keys = pd.Index(list(topology.shapes))
     classes = classify(values.reindex(keys), breaks).to_numpy()
@@ -150,7 +161,7 @@ def choropleth(topology: Topology, values: pd.Series, breaks: list[float], colou
         properties[key] = props
     fmap = base_map(topology.bounds, tiles)
     TopoJsonLayer(topology.to_json(properties), [*colours, NO_DATA_COLOUR], list(tooltip),
-                  group_borders=groups is not None).add_to(fmap)
+                  group_borders=groups is not None, place_labels=place_labels).add_to(fmap)
     return fmap
 
 
@@ -180,7 +191,7 @@ def profile_map(topology: Topology, profile: Profile, method: str) -> tuple[Offl
     value_text[table["value"].isna() & (table["secret"] == "")] = "non renseigné"
     place = "Commune" if profile.level == COMMUNE_LEVEL else "Territoire"
     fmap = choropleth(topology, table["value"], breaks, colours,
-                      {place: table["territory"], ind.label: value_text})
+                      {place: table["territory"], f"{ind.label} ({ind.vintage})": value_text})
     legend = Legend(f"{ind.label} ({ind.unit})", [*colours, NO_DATA_COLOUR],
                     [*class_labels(breaks, ind.unit), "secret statistique ou non renseigné"])
     return fmap, legend
@@ -205,5 +216,36 @@ def territory_map(topology: Topology, communes: gpd.GeoDataFrame, groupings: pd.
     rank = groups.map({name: i for i, name in enumerate(names_sorted)}).astype(float)
     colours = [QUALITATIVE[i % len(QUALITATIVE)] for i in range(len(names_sorted))]
     breaks = [i + 0.5 for i in range(len(names_sorted) - 1)]
-    fmap = choropleth(topology, rank, breaks, colours, tooltip, groups=groups)
+    fmap = choropleth(topology, rank, breaks, colours, tooltip, groups=groups,
+                      place_labels=group_label_points(communes, groups))
     return fmap, Legend(level, colours, names_sorted)
+
+
+def group_label_points(communes: gpd.GeoDataFrame, groups: pd.Series) -> list[tuple[float, float, str]]:
+    """Where to write each group's name: inside the commune nearest to the group's
+    population-weighted centre (always inside the group, even a crescent-shaped one)."""
+    metric = communes.to_crs(metric_crs(communes))
+    points = metric.geometry.representative_point()
+    frame = pd.DataFrame({"x": points.x.to_numpy(), "y": points.y.to_numpy(),
+                          "w": communes["population"].to_numpy(), "group": groups.to_numpy()})
+    spots = []
+    for name, members in frame.groupby("group", sort=True):
+        cx = (members["x"] * members["w"]).sum() / members["w"].sum()
+        cy = (members["y"] * members["w"]).sum() / members["w"].sum()
+        nearest = ((members["x"] - cx) ** 2 + (members["y"] - cy) ** 2).idxmin()
+        spots.append(nearest)
+    wgs84 = gpd.GeoSeries(points.loc[spots].to_numpy(), crs=metric.crs).to_crs(WGS84)
+    return [(round(p.y, 5), round(p.x, 5), short_group_name(str(frame.loc[i, "group"])))
+            for p, i in zip(wgs84, spots, strict=True)]
+
+
+GROUP_ABBREVIATIONS = [("Communauté d'agglomération", "CA"), ("Communauté de communes", "CC"),
+                       ("Communauté urbaine", "CU"), ("Territoire d'action sociale", "TAS")]
+
+
+def short_group_name(name: str) -> str:
+    """A group name short enough to be written on a map ("CC des Coteaux")."""
+    for long, short in GROUP_ABBREVIATIONS:
+        if name.startswith(long):
+            return short + name[len(long):]
+    return name.removeprefix("Territoire de ").removeprefix("Territoire du ")

@@ -114,3 +114,23 @@ def test_quantiles_and_threshold_classes():
     assert class_breaks(values, "quantiles", 4) == pytest.approx([25.75, 50.5, 75.25])
     assert class_breaks(values, "seuils", indicator=CATALOGUE["part_foyers_rsa"]) == [4, 7]
     assert classify(pd.Series([np.nan, 4, 4.1]), [4, 7]).tolist() == [-1, 0, 1]
+
+
+def test_older_catalogue_without_short_labels_still_loads(tmp_path):
+    import json
+    entries = json.loads(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))
+    for entry in entries:
+        del entry["short_label"]
+    path = tmp_path / "catalogue.json"
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    assert load_catalogue(path)["taux_pauvrete"].short_label == CATALOGUE["taux_pauvrete"].label
+
+
+def test_catalogue_entry_missing_a_field_is_refused(tmp_path):
+    import json
+    entries = json.loads(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))
+    del entries[2]["source"]
+    path = tmp_path / "catalogue.json"
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    with pytest.raises(InputError, match="entrée n° 3.*source"):
+        load_catalogue(path)

@@ -133,3 +133,16 @@ def test_group_borders_are_drawn_only_when_groups_are_given(demo):
     assert "a.properties.g !== b.properties.g" in with_groups
     assert "a.properties.g !== b.properties.g" not in without
     assert '"g":' in with_groups and '"g":' not in without
+
+
+def test_group_names_are_written_inside_their_group(demo):
+    ws, _ = demo
+    groups = ws.groupings["EPCI"].reindex(ws.communes["code_insee"])
+    spots = maps.group_label_points(ws.communes, groups)
+    assert len(spots) == 8
+    for lat, lon, text in spots:
+        inside = ws.communes[ws.communes.contains(shapely.Point(lon, lat))]
+        assert len(inside) == 1
+        assert maps.short_group_name(groups.loc[inside["code_insee"].iloc[0]]) == text
+    assert maps.short_group_name("Communauté de communes des Coteaux") == "CC des Coteaux"
+    assert maps.short_group_name("Territoire du Centre") == "Centre"
