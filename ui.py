@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from diagnostic import DEMO_LABEL
-from diagnostic.profile import Profile, alerts_overview, indicator_profile, key_figures
+from diagnostic.profile import Profile, alerts_overview, commune_card, indicator_profile, key_figures
 from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, levels
 from diagnostic.topology import Topology, encode
 from diagnostic.workspace import FILES, Workspace, default_workspace_path, load_workspace
@@ -137,3 +137,13 @@ def table(frame, hide_index: bool = True) -> None:
     st.dataframe(frame, hide_index=hide_index, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="localized")
                                 for c in frame.columns if frame[c].dtype.kind in "fi"})
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _commune_card(path: str, stamp: tuple, code: str, _ws: Workspace):
+    return commune_card(_ws, code)
+
+
+def cached_commune_card(ws: Workspace, code: str):
+    """One commune's indicators beside its territories, cached per workspace version."""
+    return _commune_card(str(ws.path), _stamp(ws.path), code, ws)

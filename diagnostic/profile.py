@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from diagnostic.indicators import Indicator, aggregate, mask_small_counts, reference
+from diagnostic.indicators import Indicator, aggregate, fmt_number, mask_small_counts, reference
 from diagnostic.territory import COMMUNE_LEVEL, group_of
 from diagnostic.workspace import Workspace
 
@@ -101,3 +101,23 @@ def alerts_overview(ws: Workspace, level: str) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=columns)
     return pd.DataFrame(rows).sort_values("gap", ascending=False)[columns]
+
+
+def commune_card(ws: Workspace, code: str) -> pd.DataFrame:
+    """Every indicator with data for one commune, beside its territories and the département,
+    written the French way. Values are masked as in each level's profile (secret statistique)."""
+    rows = []
+    for ind in ws.indicators_with_data():
+        def shown(table: pd.DataFrame, key: str) -> str:
+            row = table.loc[key]
+            return SECRET_LABEL if row["secret"] else f"{fmt_number(row['value'])} {ind.unit}"
+
+        commune = indicator_profile(ws, ind.id, COMMUNE_LEVEL)
+        entry = {"Indicateur": ind.short_label, "Commune": shown(commune.table, code)}
+        for level in ws.groupings.columns:
+            entry[level] = shown(indicator_profile(ws, ind.id, level).table,
+                                 ws.groupings.loc[code, level])
+        entry["Département"] = f"{fmt_number(commune.reference)} {ind.unit}"
+        entry["Seuil"] = commune.table.loc[code, "status"] or ""
+        rows.append(entry)
+    return pd.DataFrame(rows)

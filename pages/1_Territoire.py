@@ -5,6 +5,7 @@ from streamlit_folium import st_folium
 
 import ui
 from diagnostic import maps
+from diagnostic.indicators import fmt_number
 from diagnostic.territory import COMMUNE_LEVEL
 
 ws = ui.setup("Territoire")
@@ -20,10 +21,20 @@ else:
 fmap, legend = maps.territory_map(ui.topology(ws, COMMUNE_LEVEL), ws.communes, ws.groupings, level)
 col_map, col_legend = st.columns([4, 1])
 with col_map:
-    st_folium(fmap, key=f"territory-map-{level}", height=560, use_container_width=True,
-              returned_objects=[])
+    state = st_folium(fmap, key=f"territory-map-{level}", height=560, use_container_width=True,
+                      returned_objects=["last_active_drawing"])
 with col_legend:
     ui.legend(legend)
+
+code = maps.clicked_key(state)
+if code in ws.commune_names().index:
+    commune = ws.communes.set_index("code_insee").loc[code]
+    st.subheader(f"{commune['name']} ({code})")
+    st.caption(f"{fmt_number(commune['population'], 0)} habitants · "
+               + " · ".join(ws.groupings.loc[code]))
+    ui.table(ui.cached_commune_card(ws, code))
+else:
+    st.caption("Cliquez sur une commune de la carte pour afficher sa fiche.")
 
 st.subheader("Chiffres clés")
 if ws.fictional:

@@ -116,3 +116,15 @@ def test_key_figures_end_with_the_departement(tmp_path, files):
 def test_only_indicators_with_values_are_offered(tmp_path, files):
     ws = create_workspace(tmp_path / "ws", *files)
     assert [i.id for i in ws.indicators_with_data()] == ["population", "part_foyers_rsa"]
+
+
+def test_commune_card_compares_with_territory_and_departement(tmp_path, files):
+    from diagnostic.profile import commune_card
+    ws = create_workspace(tmp_path / "ws", *files)
+    card = commune_card(ws, "2A004").set_index("Indicateur")
+    assert card.loc["Ménages au RSA", "Commune"] == "6,8 %"  # 2 100 / 31 000
+    assert card.loc["Ménages au RSA", "Territoire d'action sociale"] == "6,9 %"  # 3 600 / 52 000
+    assert card.loc["Ménages au RSA", "Département"] == "6,9 %"
+    assert card.loc["Population", "Commune"] == "70\u202f000 habitants"
+    # 12 foyers over 340 households is shown, a count of 1 to 4 would not be
+    assert commune_card(ws, "01001").set_index("Indicateur").loc["Ménages au RSA", "Commune"] == "3,5 %"

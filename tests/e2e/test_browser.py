@@ -70,4 +70,10 @@ def test_territory_page_draws_every_commune(app_url, browser, output_dir):
             break
         page.wait_for_timeout(200)
     assert frame.locator("path.leaflet-interactive").count() == 200
+    # clicking a commune opens its card (name and code, then its indicators)
+    frame.locator("path.leaflet-interactive").nth(100).click(force=True)
+    heading = page.locator("h3", has_text="(00")
+    heading.wait_for(timeout=30_000)
+    page.wait_for_selector(READY, timeout=30_000)
+    assert page.locator("[data-testid=stDataFrame]").count() == 2  # the card, the key figures
     page.screenshot(path=str(output_dir / "territoire.png"), full_page=True)
