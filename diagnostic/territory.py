@@ -41,7 +41,7 @@ def group_of(communes: gpd.GeoDataFrame, groupings: pd.DataFrame, level: str) ->
     return groupings[level].reindex(codes.to_numpy()).rename(level)
 
 
-def display_geometry(communes: gpd.GeoDataFrame, tolerance_m: float = 120.0,
+def display_geometry(communes: gpd.GeoDataFrame, tolerance_m: float = 150.0,
                      decimals: int = 4) -> gpd.GeoDataFrame:
     """Communes simplified for a map: shared borders stay shared, coordinates rounded (WGS84).
 
