@@ -142,6 +142,9 @@ def missing_metadata(catalogue: Catalogue) -> dict[str, list[str]]:
 def with_thresholds(catalogue: Catalogue, indicator_id: str, lower: float | None,
                     upper: float | None, higher_is_better: bool | None) -> Catalogue:
     """A copy of the catalogue with new thresholds for one indicator (validated)."""
+    if higher_is_better is not None and (lower is None or upper is None):
+        raise InputError("un sens est choisi mais un seuil manque.", field=catalogue[indicator_id].label,
+                         fix="Indiquez le seuil bas et le seuil haut, ou choisissez « sans orientation ».")
     if lower is not None and upper is not None and lower > upper:
         raise InputError("le seuil bas doit être inférieur ou égal au seuil haut.",
                          field=catalogue[indicator_id].label, fix="Inversez les deux valeurs.")

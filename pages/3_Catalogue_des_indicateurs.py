@@ -32,7 +32,8 @@ rows = [dict(ind.metadata()) for ind in ws.catalogue.values()]
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader("Modifier les seuils d'alerte")
-indicator_id = st.selectbox("Indicateur", list(ws.catalogue), key="threshold-indicator",
+with_thresholds_first = sorted(ws.catalogue, key=lambda i: ws.catalogue[i].status(0.0) is None)
+indicator_id = st.selectbox("Indicateur", with_thresholds_first, key="threshold-indicator",
                             format_func=lambda i: ws.catalogue[i].label)
 ind = ws.catalogue[indicator_id]
 with st.form(f"thresholds-{indicator_id}"):

@@ -99,6 +99,9 @@ def test_status_follows_direction():
 def test_thresholds_are_validated():
     with pytest.raises(InputError, match="seuil bas"):
         with_thresholds(CATALOGUE, "taux_pauvrete", 20, 10, False)
+    with pytest.raises(InputError, match="seuil manque"):
+        with_thresholds(CATALOGUE, "taux_pauvrete", None, 10, False)
+    assert with_thresholds(CATALOGUE, "taux_pauvrete", None, None, None)["taux_pauvrete"].status(50) is None
     updated = with_thresholds(CATALOGUE, "taux_pauvrete", 10, 15, False)
     assert updated["taux_pauvrete"].upper == 15 and CATALOGUE["taux_pauvrete"].upper == 18
 
