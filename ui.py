@@ -12,7 +12,7 @@ from diagnostic import DEMO_LABEL
 from diagnostic.profile import Profile, alerts_overview, commune_card, indicator_profile, key_figures
 from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, levels
 from diagnostic.topology import Topology, encode
-from diagnostic.workspace import FILES, Workspace, default_workspace_path, load_workspace
+from diagnostic.workspace import Workspace, default_workspace_path, load_workspace, version
 
 if TYPE_CHECKING:  # folium is only imported by the pages that draw maps
     from diagnostic.maps import Legend
@@ -41,10 +41,6 @@ def setup(title: str) -> Workspace:
     return ws
 
 
-def _stamp(path: Path) -> tuple:
-    return tuple((path / name).stat().st_mtime_ns for name in FILES if (path / name).exists())
-
-
 @st.cache_resource(show_spinner="Chargement de l'espace de travail…")
 def _load(path: str, stamp: tuple) -> Workspace:
     return load_workspace(path)
@@ -56,7 +52,7 @@ def current_workspace() -> Workspace:
     The object is shared by all users: treat it as read-only.
     """
     path = default_workspace_path()
-    return _load(str(path), _stamp(path))
+    return _load(str(path), version(path))
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,7 +65,7 @@ def _topology(path: str, stamp: tuple, level: str, _ws: Workspace) -> Topology:
 
 def topology(ws: Workspace, level: str) -> Topology:
     """The shapes of a level (communes or groups) for maps, cached per workspace version."""
-    return _topology(str(ws.path), _stamp(ws.path), level, ws)
+    return _topology(str(ws.path), version(ws.path), level, ws)
 
 
 def level_selector(ws: Workspace) -> str:
@@ -102,7 +98,7 @@ def _profile(path: str, stamp: tuple, indicator_id: str, level: str, _ws: Worksp
 
 def profile(ws: Workspace, indicator_id: str, level: str) -> Profile:
     """An indicator's profile at a level, cached per workspace version."""
-    return _profile(str(ws.path), _stamp(ws.path), indicator_id, level, ws)
+    return _profile(str(ws.path), version(ws.path), indicator_id, level, ws)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -112,7 +108,7 @@ def _key_figures(path: str, stamp: tuple, level: str, _ws: Workspace):
 
 def cached_key_figures(ws: Workspace, level: str):
     """The key figures table of a level, cached per workspace version."""
-    return _key_figures(str(ws.path), _stamp(ws.path), level, ws)
+    return _key_figures(str(ws.path), version(ws.path), level, ws)
 
 
 def metadata_card(indicator) -> str:
@@ -129,7 +125,7 @@ def _alerts(path: str, stamp: tuple, level: str, _ws: Workspace):
 
 def cached_alerts(ws: Workspace, level: str):
     """All the alerts of a level, cached per workspace version."""
-    return _alerts(str(ws.path), _stamp(ws.path), level, ws)
+    return _alerts(str(ws.path), version(ws.path), level, ws)
 
 
 def table(frame, hide_index: bool = True) -> None:
@@ -146,4 +142,4 @@ def _commune_card(path: str, stamp: tuple, code: str, _ws: Workspace):
 
 def cached_commune_card(ws: Workspace, code: str):
     """One commune's indicators beside its territories, cached per workspace version."""
-    return _commune_card(str(ws.path), _stamp(ws.path), code, ws)
+    return _commune_card(str(ws.path), version(ws.path), code, ws)

@@ -10,6 +10,8 @@ import pandas as pd
 
 from diagnostic.errors import InputError
 from diagnostic.export.csv import write_csv
+from diagnostic.io.offer_files import FORMATS
+from diagnostic.offer import import_offer
 from diagnostic.profile import SECRET_LABEL, indicator_profile
 from diagnostic.territory import levels
 from diagnostic.workspace import create_workspace, load_workspace
@@ -54,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     ind.add_argument("--level", required=True, help="« commune » ou un niveau de regroupement")
     ind.add_argument("--out", required=True, type=Path, help="fichier CSV à écrire")
 
+    offer = sub.add_parser("import-offer", help="importer un fichier de l'offre d'insertion",
+                           description="Importe des services ou des lieux dans l'offre de l'espace de "
+                                       "travail : doublons fusionnés, lignes en erreur signalées. Sans "
+                                       "--format, le format est deviné d'après les colonnes.")
+    offer.add_argument("file", type=Path, metavar="FICHIER", help="fichier CSV, Excel ou JSON")
+    offer.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
+    offer.add_argument("--format", choices=list(FORMATS), help="format du fichier")
+
     demo = sub.add_parser("demo", help="régénérer le département de démonstration (données fictives)",
                           description="Génère de façon déterministe le département fictif.")
     demo.add_argument("--out", required=True, type=Path, help="dossier à créer")
@@ -73,6 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "indicators":
             write_indicators(args.workspace, args.level, args.out)
             print(f"Indicateurs écrits dans {args.out}.")
+        elif args.command == "import-offer":
+            report = import_offer(load_workspace(args.workspace), args.file, args.format)
+            print(report.summary())
+            for merge in report.merges:
+                print(f"  fusionné : « {merge.merged_name} » avec « {merge.kept_name} » ({merge.reason})")
+            for error in report.errors:
+                print(f"  refusé : {error.french()}", file=sys.stderr)
         elif args.command == "demo":
             from diagnostic.demo import write_demo
             write_demo(args.out, args.communes, args.seed)

@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry import MultiPoint, Point, Polygon
 
 from diagnostic import DEMO_LABEL
+from diagnostic.demo_offer import generate_offer
 from diagnostic.indicators import DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, load_catalogue
 from diagnostic.territory import LAMBERT93
 from diagnostic.workspace import write_workspace
@@ -38,8 +39,9 @@ SUFFIXES = ["", "", "", "", "-sur-Orne", "-le-Haut", "-en-Val", "-les-Bois", "-l
 
 
 def generate(n_communes: int = 200, seed: int = 2026) -> tuple[gpd.GeoDataFrame, pd.DataFrame,
-                                                                pd.DataFrame]:
-    """Communes (Lambert-93), groupings and long indicator values of a fictional département."""
+                                                                pd.DataFrame, pd.DataFrame]:
+    """Communes (Lambert-93), groupings, long indicator values and the insertion offer of a
+    fictional département."""
     rng = np.random.default_rng(seed)
     scale = np.sqrt(n_communes / 200)
     outline = _outline(rng, radius=42_000 * scale)
@@ -55,12 +57,16 @@ def generate(n_communes: int = 200, seed: int = 2026) -> tuple[gpd.GeoDataFrame,
     communes["name"] = _names(rng, communes, towns)
     groupings = _groupings(communes, towns, rng)
     values = _values(rng, communes, towns)
-    return communes[["code_insee", "name", "population", "kind", "geometry"]], groupings, values
+    communes.loc[(communes["kind"] == "rural") & (communes["population"] >= 1_500), "kind"] = "bourg"
+    communes["postcodes"] = _postcodes(communes, groupings)
+    offer = generate_offer(np.random.default_rng(seed + 1), communes)
+    columns = ["code_insee", "name", "population", "postcodes", "kind", "geometry"]
+    return communes[columns], groupings, values, offer
 
 
 def write_demo(path: Path, n_communes: int = 200, seed: int = 2026) -> None:
     """Generate the demo and write it as a workspace folder."""
-    communes, groupings, values = generate(n_communes, seed)
+    communes, groupings, values, offer = generate(n_communes, seed)
     catalogue = {
         key: replace(ind, source=f"Données fictives (générateur Diagnostic PTI), sur le modèle de : "
                                  f"{ind.source}")
@@ -69,7 +75,7 @@ def write_demo(path: Path, n_communes: int = 200, seed: int = 2026) -> None:
     meta = {"name": DEMO_LABEL, "departement": DEPARTEMENT_CODE, "fictional": True,
             "secret_threshold": DEFAULT_SECRET_THRESHOLD,
             "sources": {"generator": f"diagnostic.demo.generate(n_communes={n_communes}, seed={seed})"}}
-    write_workspace(path, meta, communes, groupings, catalogue, values)
+    write_workspace(path, meta, communes, groupings, catalogue, values, offer)
 
 
 # --- geometry ---------------------------------------------------------------------------------
@@ -248,6 +254,16 @@ def _groupings(communes, towns, rng) -> pd.DataFrame:
     frame["Territoire d'action sociale"] = [tas_names[i] for i in _nearest(xy, tas_centres)]
     frame["EPCI"] = [epci_names[i] for i in _nearest(xy, epci_centres)]
     return frame
+
+
+def _postcodes(communes, groupings) -> list[str]:
+    """One postcode per town; rural communes share a few postcodes per EPCI, as post offices do."""
+    epci = {name: i + 1 for i, name in enumerate(sorted(groupings["EPCI"].unique()))}
+    codes = []
+    for i, (code, kind) in enumerate(zip(communes["code_insee"], communes["kind"], strict=True)):
+        e = epci[groupings.loc[code, "EPCI"]]
+        codes.append(f"{DEPARTEMENT_CODE}{e}00" if kind == "ville" else f"{DEPARTEMENT_CODE}{e}{i % 4 + 1}0")
+    return codes
 
 
 def _spread_centres(rng, xy, fixed, k):

@@ -5,7 +5,8 @@ A workspace folder holds:
 - ``communes.geojson``: code_insee, name, population and geometry (WGS84);
 - ``groupings.csv``: code_insee then one column per grouping level (commune → group name);
 - ``catalogue.json``: the indicator catalogue with this workspace's thresholds;
-- ``values.csv``: code_insee, indicator, numerator, denominator (long format).
+- ``values.csv``: code_insee, indicator, numerator, denominator (long format);
+- ``offer.csv`` (optional): the insertion offer, see ``diagnostic.offer``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 
 from diagnostic.errors import InputError
 from diagnostic.io import geo, tables
+from diagnostic.offer import OFFER_FILE, read_offer, write_offer
 from diagnostic.indicators import (DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, Catalogue, Indicator,
                                    load_catalogue, save_catalogue)
 from diagnostic.territory import WGS84
@@ -29,6 +31,7 @@ from diagnostic.territory import WGS84
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_WORKSPACE = PROJECT_ROOT / "data" / "demo"
 FILES = ("workspace.json", "communes.geojson", "groupings.csv", "catalogue.json", "values.csv")
+OPTIONAL_FILES = (OFFER_FILE,)
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Workspace:
     groupings: pd.DataFrame
     catalogue: Catalogue
     values: pd.DataFrame
+    offer: pd.DataFrame
 
     @property
     def name(self) -> str:
@@ -81,6 +85,13 @@ def save_secret_threshold(path: Path, threshold: int) -> None:
     tmp.replace(meta_file)
 
 
+def version(path: Path) -> tuple:
+    """Modification times of the workspace's files: changes whenever any of them is rewritten."""
+    path = Path(path)
+    return tuple((path / name).stat().st_mtime_ns if (path / name).exists() else 0
+                 for name in (*FILES, *OPTIONAL_FILES))
+
+
 def default_workspace_path() -> Path:
     """The workspace the app opens: $PTI_WORKSPACE, or the built-in demo."""
     return Path(os.environ.get("PTI_WORKSPACE") or DEMO_WORKSPACE)
@@ -99,11 +110,11 @@ def load_workspace(path: Path | str | None = None) -> Workspace:
     groupings = tables.read_groupings(path / "groupings.csv", communes["code_insee"])
     values = tables.read_values(path / "values.csv", set(communes["code_insee"]))
     catalogue = load_catalogue(path / "catalogue.json")
-    return Workspace(path, meta, communes, groupings, catalogue, values)
+    return Workspace(path, meta, communes, groupings, catalogue, values, read_offer(path / OFFER_FILE))
 
 
 def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, groupings: pd.DataFrame,
-                    catalogue: Catalogue, values: pd.DataFrame) -> None:
+                    catalogue: Catalogue, values: pd.DataFrame, offer: pd.DataFrame | None = None) -> None:
     """Write a complete workspace into an empty or new folder, all files or none."""
     path = Path(path)
     if path.exists() and any(path.iterdir()):
@@ -114,12 +125,15 @@ def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, grouping
     try:
         (staging / "workspace.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1),
                                                 encoding="utf-8")
-        frame = communes[["code_insee", "name", "population", "geometry"]].to_crs(WGS84)
+        columns = ["code_insee", "name", "population", *(["postcodes"] if "postcodes" in communes else [])]
+        frame = communes[[*columns, "geometry"]].to_crs(WGS84)
         frame.to_file(staging / "communes.geojson", driver="GeoJSON", COORDINATE_PRECISION=6)
         groupings.rename_axis("code_insee").to_csv(staging / "groupings.csv", encoding="utf-8")
         save_catalogue(catalogue, staging / "catalogue.json")
         values[["code_insee", "indicator", "numerator", "denominator"]].to_csv(
             staging / "values.csv", index=False, encoding="utf-8")
+        if offer is not None:
+            write_offer(offer, staging / OFFER_FILE)
         staging.chmod(0o755)
         if path.exists():
             path.rmdir()

@@ -26,6 +26,7 @@ def build_inputs(real_data, dept, tmp_path):
     for feature in geo["features"]:
         code = feature["properties"]["code_insee"]
         feature["properties"]["population"] = int(communes_csv[code]["population_municipale"])
+        feature["properties"]["codes_postaux"] = communes_csv[code]["codes_postaux"]
     communes = tmp_path / "communes.geojson"
     communes.write_text(json.dumps(geo), encoding="utf-8")
 

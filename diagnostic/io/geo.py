@@ -14,6 +14,7 @@ from diagnostic.territory import WGS84
 
 CODE_FIELDS = ("code_insee", "code", "insee_com", "codgeo", "insee")
 NAME_FIELDS = ("name", "nom", "libgeo", "nom_com", "libelle")
+POSTCODE_FIELDS = ("postcodes", "codes_postaux", "code_postal", "cp")
 POPULATION_FIELDS = ("population", "population_municipale", "pmun", "pop", "p22_pop", "p21_pop")
 
 
@@ -51,6 +52,9 @@ def read_communes(path: Path) -> gpd.GeoDataFrame:
     gdf = gpd.GeoDataFrame({"code_insee": codes.to_numpy(), "name": raw[name_col].astype(str).to_numpy(),
                             "population": population}, geometry=raw.geometry.to_numpy(),
                            crs=raw.crs or WGS84)
+    postcode_col = next((c for c in columns if c.lower() in POSTCODE_FIELDS), None)
+    if postcode_col:  # several postcodes per commune, separated by |, comma or space
+        gdf["postcodes"] = raw[postcode_col].fillna("").astype(str).str.replace(r"[,; ]+", "|", regex=True).to_numpy()
     bad = gdf.geometry.isna() | ~gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     if bad.any():
         raise InputError(f"la commune « {gdf['code_insee'][bad].iloc[0]} » n'a pas de polygone.",

@@ -1,0 +1,316 @@
+"""Readers of offer files: data·inclusion, lieux de médiation numérique, France services, partners'.
+
+Each reader turns a file into candidate records of the offer model (one per line, with its line
+number) and a list of line errors; placing them on the territory is done by ``offer_import``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from diagnostic.errors import InputError
+from diagnostic.io.tables import read_table
+from diagnostic.themes import PUBLICS, normalise_name, theme_labels, translate
+
+FORMATS = {"datainclusion": "data·inclusion (structures ou services)",
+           "mednum": "Lieux de médiation numérique",
+           "france-services": "Liste des France services",
+           "csv": "Fichier d'un partenaire (CSV ou Excel)"}
+# Target fields of a partner file and the column names recognised for each
+PARTNER_FIELDS = {
+    "name": ("nom", "name", "libelle", "intitule", "nom_service", "nom du service", "lib_fs"),
+    "themes": ("thematiques", "thematique", "themes", "theme", "thème", "thèmes"),
+    "structure": ("structure", "nom_structure", "porteur", "organisme"),
+    "address": ("adresse", "address", "adresse_postale"),
+    "code_insee": ("code_insee", "insee", "codgeo", "insee_com", "code_commune", "code commune"),
+    "postcode": ("code_postal", "cp", "codepostal", "code postal", "postcode"),
+    "lat": ("latitude", "lat", "y"),
+    "lon": ("longitude", "lon", "lng", "long", "x"),
+    "siret": ("siret", "pivot_siret", "pivot"),
+    "publics": ("publics", "public", "profils"),
+    "modes": ("modes_accueil", "mode_accueil", "modalites"),
+    "updated": ("date_maj", "date de mise à jour", "mise_a_jour", "updated"),
+    "capacity": ("capacite", "capacité", "places", "nb_conseillers", "conseillers"),
+}
+FIELD_LABELS = {"name": "Nom du service", "themes": "Thématiques", "structure": "Structure",
+                "address": "Adresse", "code_insee": "Code commune INSEE", "postcode": "Code postal",
+                "lat": "Latitude", "lon": "Longitude", "siret": "SIRET", "publics": "Publics",
+                "modes": "Modes d'accueil", "updated": "Date de mise à jour", "capacity": "Capacité"}
+FIELDS = ["line", "id", "name", "structure", "siret", "themes", "publics", "modes", "zone_type",
+          "zone_code", "address", "postcode", "code_insee", "lat", "lon", "source", "updated", "capacity"]
+
+
+@dataclass
+class LineError:
+    """One line of a file that could not be imported, and why."""
+
+    file: str
+    line: int
+    field: str
+    reason: str
+
+    def french(self) -> str:
+        return f"fichier « {self.file} », ligne {self.line}, champ « {self.field} » : {self.reason}"
+
+
+def read_any(path: Path) -> pd.DataFrame:
+    """A table from CSV (any usual separator/encoding), Excel or JSON (a list of objects)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InputError("fichier introuvable.", file=str(path), fix="Vérifiez le chemin indiqué.")
+    try:
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            frame = pd.read_excel(path, dtype=str).fillna("")
+        elif suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+            items = data if isinstance(data, list) else data.get("data") or data.get("items") or []
+            frame = pd.DataFrame([{k: _flatten(v) for k, v in item.items()} for item in items])
+        else:
+            return read_table(path)
+    except (ValueError, OSError, KeyError, AttributeError) as exc:
+        raise InputError(f"le fichier est illisible ({exc}).", file=path.name,
+                         fix="Vérifiez son format (CSV, Excel .xlsx ou JSON).") from exc
+    if frame.empty:
+        raise InputError("le fichier ne contient aucune ligne.", file=path.name)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame.astype(str).replace({"nan": "", "None": ""})
+
+
+def _flatten(value) -> str:
+    if isinstance(value, list):
+        return "|".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def detect_format(columns: list[str]) -> str:
+    """Guess the format of an offer file from its column names."""
+    names = {c.lower() for c in columns}
+    if names & {"id_fs", "matricule", "lib_fs", "lib_france_services"}:
+        return "france-services"
+    if "nb_conseillers" in names or ("services" in names and not names & {"typologie", "thematiques"}):
+        return "mednum"
+    if names & {"structure_id", "typologie", "thematiques", "zone_diffusion_type"}:
+        return "datainclusion"
+    return "csv"
+
+
+def date_in_name(path: Path) -> str:
+    """An ISO date (or year-month) written in a file name, e.g. liste-fs-2022-12-01.csv."""
+    match = re.search(r"(20\d{2})-?(\d{2})(?:-?(\d{2}))?", Path(path).stem)
+    if not match:
+        return ""
+    year, month, day = match.groups()
+    return f"{year}-{month}-{day or '01'}"
+
+
+def _split(text: str, separators: str = "|;,") -> list[str]:
+    return [v.strip() for v in re.split(f"[{re.escape(separators)}]", text or "") if v.strip()]
+
+
+def _col(frame: pd.DataFrame, *names: str) -> pd.Series:
+    """The first of these columns present (case-insensitive), or empty strings."""
+    lower = {c.lower(): c for c in frame.columns}
+    for name in names:
+        if name.lower() in lower:
+            return frame[lower[name.lower()]].fillna("").astype(str).str.strip()
+    return pd.Series("", index=frame.index)
+
+
+def _records(frame: pd.DataFrame, **columns) -> pd.DataFrame:
+    """Candidate records, one per line: a Series per field, or one value for every line."""
+    out = pd.DataFrame({"line": frame.index.to_numpy() + 2}, index=frame.index)
+    for name in FIELDS[1:]:
+        value = columns.get(name, [] if name in ("themes", "publics", "modes") else "")
+        if isinstance(value, list):
+            value = pd.Series([list(value) for _ in range(len(frame))], index=frame.index, dtype=object)
+        out[name] = value
+    return out
+
+
+def _themes(raw: pd.Series, vocabulary: str, file: str, column: str, errors: list[LineError],
+            separators: str = "|;,") -> pd.Series:
+    """Translate each line's themes; a line with no known theme is an error."""
+    themes = []
+    for line, text in zip(raw.index + 2, raw, strict=True):
+        values, unknown = translate(_split(text, separators), vocabulary)
+        if not values and vocabulary == "partner":
+            values, unknown = _themes_by_label(unknown)
+        if not values:
+            reason = (f"thématique inconnue « {', '.join(unknown)} »" if unknown else "aucune thématique")
+            errors.append(LineError(file, int(line), column, reason + " : utilisez les thématiques de "
+                                    "data·inclusion (ex. « mobilite », « numerique--acquerir-un-equipement »)."))
+        themes.append(values)
+    return pd.Series(themes, index=raw.index)
+
+
+def _themes_by_label(values: list[str]) -> tuple[list[str], list[str]]:
+    """Themes written as French labels ("Mobilité") or codes, for partners' files."""
+    by_label = {normalise_name(label): value for value, label in theme_labels().items()}
+    by_value = {normalise_name(value): value for value in theme_labels()}
+    found, unknown = [], []
+    for text in values:
+        key = normalise_name(text)
+        value = by_label.get(key) or by_value.get(key)
+        (found if value else unknown).append(value or text)
+    return found, unknown
+
+
+def _publics(raw: pd.Series, separators: str = "|;,") -> pd.Series:
+    by_label = {normalise_name(label): value for value, label in PUBLICS.items()}
+    out = []
+    for text in raw:
+        values, unknown = translate(_split(text, separators), "public")
+        values += [by_label[normalise_name(u)] for u in unknown if normalise_name(u) in by_label]
+        out.append(list(dict.fromkeys(values)))
+    return pd.Series(out, index=raw.index)
+
+
+def read_datainclusion(path: Path, existing: pd.DataFrame) -> tuple[pd.DataFrame, list[LineError]]:
+    """data·inclusion structures or services (CSV or JSON, schema v0 or v1).
+
+    A service without an address of its own is placed at its structure, which must have been
+    imported before (same file format, structures file).
+    """
+    file = Path(path).name
+    frame = read_any(path)
+    errors: list[LineError] = []
+    is_service = "structure_id" in {c.lower() for c in frame.columns}
+    upstream = _col(frame, "source").replace("", "inconnue")
+    if "thematiques" in {c.lower() for c in frame.columns}:
+        themes = _themes(_col(frame, "thematiques"), "datainclusion-v0", file, "thematiques", errors)
+    else:
+        themes = _themes(_col(frame, "services"), "mednum", file, "services", errors, ";|")
+    modes = [_modes(m, r) for m, r in zip(_col(frame, "modes_accueil"),
+                                          _col(frame, "modalites_accompagnement"), strict=True)]
+    records = _records(
+        frame, id="datainclusion:" + _col(frame, "id"), name=_col(frame, "nom"),
+        structure=_col(frame, "nom") if not is_service else "",
+        siret=_col(frame, "pivot_siret", "siret").str.replace(" ", ""),
+        themes=themes, publics=_publics(_col(frame, "publics", "profils", "publics_accueillis")),
+        modes=pd.Series(modes, index=frame.index),
+        zone_type=_col(frame, "zone_diffusion_type", "zone_eligibilite_type"),
+        zone_code=_col(frame, "zone_diffusion_code", "zone_eligibilite_code"),
+        address=_col(frame, "adresse"), postcode=_col(frame, "code_postal"),
+        code_insee=_col(frame, "code_insee"), lat=_col(frame, "latitude"), lon=_col(frame, "longitude"),
+        source="data·inclusion (" + upstream + ")", updated=_col(frame, "date_maj").str[:10])
+    if is_service:
+        _locate_at_structures(records, _col(frame, "structure_id"), existing, file, errors)
+    return records, errors
+
+
+def _modes(modes: str, modalities: str) -> list[str]:
+    out = [m for m in _split(modes) if m in ("en-presentiel", "a-distance")]
+    if "distance" in modalities.lower():
+        out.append("a-distance")
+    return list(dict.fromkeys(out or ["en-presentiel"]))
+
+
+def _locate_at_structures(records: pd.DataFrame, structure_ids: pd.Series, existing: pd.DataFrame,
+                          file: str, errors: list[LineError]) -> None:
+    structures = existing.set_index("id") if not existing.empty else pd.DataFrame()
+    for idx, sid in structure_ids.items():
+        if records.at[idx, "lat"] or records.at[idx, "code_insee"]:
+            continue
+        key = f"datainclusion:{sid}"
+        if structures.empty or key not in structures.index:
+            errors.append(LineError(file, int(records.at[idx, "line"]), "structure_id",
+                                    f"structure « {sid} » inconnue : importez d'abord le fichier des "
+                                    "structures data·inclusion."))
+            continue
+        s = structures.loc[key]
+        for column in ("address", "postcode", "code_insee", "siret"):
+            records.at[idx, column] = records.at[idx, column] or s[column]
+        records.at[idx, "structure"] = s["name"]
+        records.at[idx, "lat"] = "" if pd.isna(s["lat"]) else str(s["lat"])
+        records.at[idx, "lon"] = "" if pd.isna(s["lon"]) else str(s["lon"])
+
+
+def read_mednum(path: Path) -> tuple[pd.DataFrame, list[LineError]]:
+    """Lieux de médiation numérique (LaMednum standard, CSV or JSON)."""
+    file = Path(path).name
+    frame = read_any(path)
+    errors: list[LineError] = []
+    themes = _themes(_col(frame, "services"), "mednum", file, "services", errors, ";|")
+    modes = [_modes("", m) for m in _col(frame, "modalites_accompagnement")]
+    upstream = _col(frame, "source").replace("", "inconnue")
+    records = _records(
+        frame, id="mednum:" + _col(frame, "id"), name=_col(frame, "nom"),
+        structure=_col(frame, "structure_parente", "nom"),
+        siret=_col(frame, "pivot_siret", "pivot", "siret").str.replace(" ", ""),
+        themes=themes, publics=_publics(_col(frame, "publics_accueillis", "publics_specifiquement_adresses"), ";|"),
+        modes=pd.Series(modes, index=frame.index), address=_col(frame, "adresse"),
+        postcode=_col(frame, "code_postal"), code_insee=_col(frame, "code_insee"),
+        lat=_col(frame, "latitude"), lon=_col(frame, "longitude"),
+        source="Médiation numérique (" + upstream + ")", updated=_col(frame, "date_maj").str[:10],
+        capacity=_col(frame, "nb_conseillers"))
+    return records, errors
+
+
+def read_france_services(path: Path) -> tuple[pd.DataFrame, list[LineError]]:
+    """The ANCT list of France services (2020 or 2022 column names)."""
+    frame = read_any(path)
+    themes, _ = translate(["*"], "france-services")
+    itinerant = _col(frame, "itinerance").str.lower().isin(["oui", "true", "1"])
+    modes = pd.Series([["itinerant"] if i else ["en-presentiel"] for i in itinerant], index=frame.index)
+    records = _records(
+        frame, id="france-services:" + _col(frame, "id_fs", "MATRICULE"),
+        name=_col(frame, "lib_fs", "lib_france_services"), structure="France services",
+        themes=themes, publics=["tous-publics"], modes=modes,
+        address=_col(frame, "adresse"), postcode=_col(frame, "code_postal"),
+        code_insee=_col(frame, "insee_com"), lat=_col(frame, "latitude"), lon=_col(frame, "longitude"),
+        source=f"France services ({date_in_name(path) or 'liste ANCT'})", updated=date_in_name(path))
+    return records, []
+
+
+def guess_mapping(columns: list[str]) -> dict[str, str]:
+    """For a partner file, which column holds each field (recognised names only)."""
+    lower = {c.lower().strip(): c for c in columns}
+    mapping = {}
+    for target, names in PARTNER_FIELDS.items():
+        for name in names:
+            if name in lower:
+                mapping[target] = lower[name]
+                break
+    return mapping
+
+
+def read_partner(path: Path, mapping: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[LineError]]:
+    """Any CSV or Excel file, its columns mapped to the offer fields (guessed when not given)."""
+    file = Path(path).name
+    frame = read_any(path)
+    mapping = mapping or guess_mapping(list(frame.columns))
+    missing = [FIELD_LABELS[f] for f in ("name", "themes") if f not in mapping]
+    if missing:
+        raise InputError(f"colonnes introuvables : {', '.join(missing)} (colonnes présentes : "
+                         f"{', '.join(frame.columns)}).", file=file,
+                         fix="Indiquez quelle colonne contient chaque information, ou nommez-les "
+                             "« nom » et « thematiques ».")
+    if not ({"lat", "lon"} <= mapping.keys() or mapping.keys() & {"code_insee", "postcode"}):
+        raise InputError("aucune colonne de localisation (latitude/longitude, code INSEE ou code postal).",
+                         file=file, fix="Ajoutez au moins le code commune ou le code postal.")
+    unknown = [c for c in mapping.values() if c not in frame.columns]
+    if unknown:
+        raise InputError(f"colonnes absentes du fichier : {', '.join(unknown)}.", file=file)
+    errors: list[LineError] = []
+
+    def column(target: str) -> pd.Series:
+        return frame[mapping[target]].fillna("").astype(str).str.strip() if target in mapping \
+            else pd.Series("", index=frame.index)
+
+    themes = _themes(column("themes"), "partner", file, mapping["themes"], errors)
+    modes = pd.Series([[m for m in _split(text) if m in ("en-presentiel", "a-distance", "itinerant")]
+                       or ["en-presentiel"] for text in column("modes")], index=frame.index)
+    records = _records(
+        frame, id=f"{Path(path).stem}:" + pd.Series(frame.index + 2, index=frame.index).astype(str),
+        name=column("name"), structure=column("structure"), siret=column("siret").str.replace(" ", ""),
+        themes=themes, publics=_publics(column("publics")), modes=modes, address=column("address"),
+        postcode=column("postcode"), code_insee=column("code_insee"), lat=column("lat"),
+        lon=column("lon"), source=f"Partenaire : {file}", updated=column("updated").str[:10],
+        capacity=column("capacity"))
+    return records, errors
