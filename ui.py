@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # folium is only imported by the pages that draw maps
 PAGES = [("app.py", "Accueil", ":material/home:"),
          ("pages/1_Territoire.py", "Territoire", ":material/map:"),
          ("pages/2_Profil_socio-économique.py", "Profil socio-économique", ":material/bar_chart:"),
+         ("pages/4_Offre_d_insertion.py", "Offre d'insertion", ":material/location_on:"),
          ("pages/3_Catalogue_des_indicateurs.py", "Catalogue des indicateurs", ":material/menu_book:")]
 LANG_SCRIPT = "<script>document.documentElement.lang = 'fr';</script>"
 

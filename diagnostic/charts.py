@@ -5,9 +5,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from diagnostic.maps import STATUS_COLOURS
+from diagnostic.maps import STATUS_COLOURS, short_group_name
 from diagnostic.profile import Profile
 from diagnostic.territory import COMMUNE_LEVEL
+from diagnostic.themes import theme_labels
 
 MAX_BARS = 25
 NEUTRAL = "#6b8fb5"
@@ -50,3 +51,32 @@ def comparison_chart(profile: Profile) -> alt.LayerChart:
     )
     height = max(220, 28 * len(data))
     return alt.layer(bars, marks).properties(height=height).resolve_scale(color="independent")
+
+
+MISSING = "#b2182b"
+MEASURES = {"services": "Nombre de services", "per_10000": "Services pour 10 000 habitants",
+            "per_100_rsa": "Services pour 100 foyers allocataires du RSA"}
+
+
+def theme_heatmap(table: pd.DataFrame, measure: str = "per_10000") -> alt.LayerChart:
+    """Themes × territories: shade by `measure`, the count written in each cell, and the cells
+    without any service in red so that missing themes stand out."""
+    labels = theme_labels()
+    data = table.assign(thème=table["theme"].map(labels), valeur=table[measure].round(2),
+                        manque=table["services"] == 0)
+    data["territoire"] = data.pop("territory").map(short_group_name)
+    order = list(dict.fromkeys(data["thème"]))
+    base = alt.Chart(data[["territoire", "thème", "valeur", "services", "manque"]]).encode(
+        x=alt.X("territoire:N", title=None,
+                axis=alt.Axis(orient="top", labelAngle=0, labelLimit=150, labelOverlap=False)),
+        y=alt.Y("thème:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+        tooltip=[alt.Tooltip("territoire:N", title="Territoire"), alt.Tooltip("thème:N", title="Thématique"),
+                 alt.Tooltip("services:Q", title="Services"),
+                 alt.Tooltip("valeur:Q", title=MEASURES[measure], format=".2f")])
+    cells = base.mark_rect(stroke="#ffffff", strokeWidth=1).encode(
+        color=alt.condition(alt.datum.manque, alt.value(MISSING),
+                            alt.Color("valeur:Q", title=MEASURES[measure], scale=alt.Scale(scheme="blues"))))
+    counts = base.mark_text(fontSize=12).encode(
+        text="services:Q",
+        color=alt.condition(alt.datum.manque, alt.value("#ffffff"), alt.value("#1a1a1a")))
+    return alt.layer(cells, counts).properties(height=30 * data["thème"].nunique())

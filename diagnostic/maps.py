@@ -16,6 +16,7 @@ from jinja2 import Template
 from diagnostic.indicators import Indicator, class_breaks, classify, fmt_number
 from diagnostic.profile import SECRET_LABEL, Profile
 from diagnostic.territory import COMMUNE_LEVEL, WGS84, group_of, metric_crs
+from diagnostic.themes import MODES, PUBLICS, theme_labels, top_theme, top_themes
 from diagnostic.topology import Topology
 
 LEAFLET_JS = "/app/static/leaflet/leaflet.js"
@@ -49,6 +50,7 @@ def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None
     minx, miny, maxx, maxy = bounds
     fmap = OfflineMap(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
                       zoom_control=True, attribution_control=bool(tiles), zoom_snap=0.25)
+    fmap.options.update(maxZoom=18, minZoom=5)  # folium gives these to tiles only; clusters need them
     MetricScale().add_to(fmap)
     fmap.get_root().header.add_child(folium.Element(
         "<style>.leaflet-container{background:#f3f5f7;font:13px/1.35 'Source Sans Pro',"
@@ -249,3 +251,72 @@ def short_group_name(name: str) -> str:
         if name.startswith(long):
             return short + name[len(long):]
     return name.removeprefix("Territoire de ").removeprefix("Territoire du ")
+
+
+# --- the offer: services as clustered circles -------------------------------------------------
+
+MARKERCLUSTER_JS = "/app/static/leaflet/leaflet.markercluster.js"
+MARKERCLUSTER_CSS = ["/app/static/leaflet/MarkerCluster.css", "/app/static/leaflet/MarkerCluster.Default.css"]
+THEME_COLOURS = dict(zip(top_themes(), [
+    "#1f78b4", "#6a3d9a", "#e31a1c", "#b15928", "#ff7f00", "#fb9a99", "#cab2d6", "#a6761d",
+    "#33a02c", "#1b9e77", "#fdbf6f", "#b2df8a", "#e7298a", "#66a61e", "#999999", "#386cb0"], strict=True))
+
+
+class ServiceLayer(JSCSSMixin, MacroElement):
+    """Services as circles coloured by theme, grouped in clusters when dense, with popups.
+
+    The number of services drawn is written on the map element (data-services) for tests."""
+
+    default_js = [("markercluster", MARKERCLUSTER_JS)]
+    default_css = [(f"markercluster_css_{i}", href) for i, href in enumerate(MARKERCLUSTER_CSS)]
+    _template = Template("""{% macro script(this, kwargs) %}
+        (function (map) {
+            var services = {{ this.services }};
+            var colours = {{ this.colours }};
+            var cluster = L.markerClusterGroup({maxClusterRadius: 35, disableClusteringAtZoom: 13,
+                                                showCoverageOnHover: false});
+            services.forEach(function (s) {
+                var style = {radius: 6, color: "#ffffff", weight: 1, fillColor: colours[s[2]],
+                             fillOpacity: 0.95};
+                if (s[4]) { style.dashArray = "2 2"; style.color = "#333333"; }
+                cluster.addLayer(L.circleMarker([s[0], s[1]], style).bindPopup(s[3], {maxWidth: 320}));
+            });
+            map.addLayer(cluster);
+            map.getContainer().dataset.services = services.length;
+        })({{ this._parent.get_name() }});
+    {% endmacro %}""")
+
+    def __init__(self, services: list, colours: list[str]):
+        super().__init__()
+        self._name = "ServiceLayer"
+        self.services = json.dumps(services, ensure_ascii=False).replace("</", "<\\/")
+        self.colours = json.dumps(colours)
+
+
+def service_popup(service: dict) -> str:
+    """The popup of a service; every text from the files is escaped."""
+    labels = theme_labels()
+    rows = [("Structure", service["structure"]),
+            ("Thématiques", ", ".join(labels.get(t, t) for t in service["themes"])),
+            ("Publics", ", ".join(PUBLICS.get(p, p) for p in service["publics"])),
+            ("Accueil", ", ".join(MODES.get(m, m) for m in service["modes"])),
+            ("Adresse", f"{service['address']} {service['postcode']}".strip()),
+            ("Source", service["source"]), ("Mise à jour", service["updated"] or "inconnue")]
+    if service["precision"] == "commune":
+        rows.append(("Localisation", "approximative (centre de la commune)"))
+    body = "".join(f"<br><b>{label}</b> : {html.escape(str(text))}" for label, text in rows if text)
+    return f"<b>{html.escape(str(service['name']))}</b>{body}"
+
+
+def offer_map(topology: Topology, communes_names: pd.Series, services: pd.DataFrame) -> tuple[OfflineMap, Legend]:
+    """The communes in light grey, and the services coloured by their first theme."""
+    fmap = choropleth(topology, pd.Series(0.0, index=communes_names.index), [], ["#eef1f4"],
+                      {"Commune": communes_names})
+    located = services.dropna(subset=["lat", "lon"])
+    themes = list(THEME_COLOURS)
+    points = [[round(s["lat"], 5), round(s["lon"], 5), themes.index(top_theme(s["themes"][0])),
+               service_popup(s), s["precision"] == "commune"] for s in located.to_dict("records")]
+    ServiceLayer(points, list(THEME_COLOURS.values())).add_to(fmap)
+    shown = [t for t in themes if any(top_theme(s["themes"][0]) == t for s in located.to_dict("records"))]
+    labels = theme_labels()
+    return fmap, Legend("Thématique principale", [THEME_COLOURS[t] for t in shown], [labels[t] for t in shown])

@@ -22,7 +22,7 @@ import pandas as pd
 from diagnostic.errors import InputError
 from diagnostic.io import offer_files
 from diagnostic.io.offer_files import LineError
-from diagnostic.themes import normalise_name, top_theme
+from diagnostic.themes import MODES, PUBLICS, normalise_name, theme_labels, top_theme, top_themes
 
 
 COLUMNS = ["id", "name", "structure", "siret", "themes", "publics", "modes", "zone_type", "zone_code",
@@ -85,8 +85,17 @@ def merge_offer(existing: pd.DataFrame, incoming: pd.DataFrame) -> MergeResult:
     """Add incoming records to the offer, folding duplicates from another source into the record
     already there: same SIRET with a theme in common, or the same name within 150 m.
 
-    A record with the same id as an existing one replaces it (re-importing a file updates it).
+    A record with the same id as an existing one replaces it (re-importing a file updates it),
+    unless the existing one is more recent: an older list never overwrites a newer one.
     """
+    known = existing.set_index("id")["updated"].to_dict()
+    merges: list[Merge] = []
+    stale = [r for r in incoming.to_dict("records") if r["id"] in known and known[r["id"]] > (r["updated"] or "")]
+    for r in stale:
+        merges.append(Merge(r["id"], r["name"], r["id"], r["name"],
+                            f"version plus ancienne ({r['updated'] or 'date inconnue'}) que celle déjà "
+                            f"importée ({known[r['id']]}) : ignorée"))
+    incoming = incoming[~incoming["id"].isin([r["id"] for r in stale])]
     base = existing[~existing["id"].isin(incoming["id"])]
     rows = base.to_dict("records")
     by_siret: dict[str, list[int]] = {}
@@ -99,7 +108,6 @@ def merge_offer(existing: pd.DataFrame, incoming: pd.DataFrame) -> MergeResult:
 
     for i in range(len(rows)):
         index(i)
-    merges: list[Merge] = []
     for record in incoming.to_dict("records"):
         match = _find_duplicate(rows, record, by_siret, by_name)
         if match is None:
@@ -322,3 +330,92 @@ def import_offer(ws, path: Path, fmt: str | None = None, mapping: dict | None = 
     write_offer(result.offer, ws.path / OFFER_FILE)
     return ImportReport(file, fmt, len(placed), result.merges, errors)
 
+
+
+# --- inventory: filters, territory × theme table, list -----------------------------------------
+
+@dataclass
+class OfferFilter:
+    """What the user selected; empty means everything."""
+
+    themes: list[str] = field(default_factory=list)  # top-level themes
+    subtheme: str = ""
+    public: str = ""
+    modes: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    communes: list[str] = field(default_factory=list)  # commune codes of the chosen territory
+
+
+def filter_offer(offer: pd.DataFrame, chosen: OfferFilter) -> pd.DataFrame:
+    """The services matching every criterion (a remote service matches any territory)."""
+    keep = pd.Series(True, index=offer.index)
+    if chosen.themes:
+        wanted = set(chosen.themes)
+        keep &= offer["themes"].map(lambda ts: bool(wanted & {top_theme(t) for t in ts}))
+    if chosen.subtheme:
+        keep &= offer["themes"].map(lambda ts: chosen.subtheme in ts)
+    if chosen.public:
+        keep &= offer["publics"].map(lambda ps: chosen.public in ps or "tous-publics" in ps)
+    if chosen.modes:
+        keep &= offer["modes"].map(lambda ms: bool(set(chosen.modes) & set(ms)))
+    if chosen.sources:
+        keep &= offer["source"].map(lambda s: bool(set(chosen.sources) & set(s.split(" + "))))
+    if chosen.communes:
+        keep &= offer["code_insee"].isin(chosen.communes) | (offer["code_insee"] == "")
+    return offer[keep]
+
+
+def sources_of(offer: pd.DataFrame) -> list[str]:
+    return sorted({s for joined in offer["source"] for s in joined.split(" + ") if s})
+
+
+def theme_table(offer: pd.DataFrame, groups: pd.Series, population: pd.Series,
+                rsa_households: pd.Series | None = None) -> pd.DataFrame:
+    """Services per territory and top-level theme (long format), with rates.
+
+    `groups` maps commune codes to territories; a service counts once in each of its top-level
+    themes, in the territory of its commune. Columns: territory, theme, services,
+    per_10000 (inhabitants) and per_100_rsa (foyers allocataires du RSA, when known).
+    """
+    located = offer[offer["code_insee"] != ""]
+    pairs = [(groups.get(code), top) for code, themes in zip(located["code_insee"], located["themes"], strict=True)
+             for top in dict.fromkeys(top_theme(t) for t in themes)]
+    counts = pd.DataFrame(pairs, columns=["territory", "theme"]).dropna().value_counts()
+    territories = sorted(groups.dropna().unique())
+    grid = pd.MultiIndex.from_product([territories, list(dict.fromkeys(top_themes_present(offer)))],
+                                      names=["territory", "theme"])
+    table = counts.reindex(grid, fill_value=0).rename("services").reset_index()
+    pop = population.groupby(groups).sum()
+    table["per_10000"] = table["services"] / table["territory"].map(pop) * 10_000
+    if rsa_households is not None:
+        rsa = rsa_households.groupby(groups).sum()
+        table["per_100_rsa"] = table["services"] / table["territory"].map(rsa).where(lambda s: s > 0) * 100
+    return table
+
+
+def top_themes_present(offer: pd.DataFrame) -> list[str]:
+    """Top-level themes in the vocabulary's order, those with at least one service."""
+    present = {top_theme(t) for ts in offer["themes"] for t in ts}
+    return [t for t in top_themes() if t in present]
+
+
+def freshness_months(updated: pd.Series, today: pd.Timestamp) -> pd.Series:
+    """Whole months since each record's last update (NaN when unknown)."""
+    dates = pd.to_datetime(updated.replace("", None), errors="coerce")
+    return ((today - dates).dt.days / 30.44).round()
+
+
+def offer_list(offer: pd.DataFrame, commune_names: pd.Series, today: pd.Timestamp) -> pd.DataFrame:
+    """The services as a table for people: French labels, commune name, age of the information."""
+    labels = theme_labels()
+    return pd.DataFrame({
+        "Service": offer["name"], "Structure": offer["structure"],
+        "Thématiques": offer["themes"].map(lambda ts: ", ".join(labels.get(t, t) for t in ts)),
+        "Commune": offer["code_insee"].map(commune_names).fillna("— (à distance)"),
+        "Accueil": offer["modes"].map(lambda ms: ", ".join(MODES.get(m, m) for m in ms)),
+        "Publics": offer["publics"].map(lambda ps: ", ".join(PUBLICS.get(p, p) for p in ps)),
+        "Source": offer["source"], "Mise à jour": offer["updated"],
+        "Ancienneté (mois)": freshness_months(offer["updated"], today),
+        "Localisation": offer["precision"].map({PRECISION_EXACT: "exacte",
+                                                PRECISION_COMMUNE: "centre de la commune"}).fillna("—"),
+    })

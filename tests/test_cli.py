@@ -89,3 +89,28 @@ def test_create_with_bad_file_reports_line_and_creates_nothing(tmp_path, bad_lin
 def test_missing_file_is_a_french_error(tmp_path):
     result = run("create", "--workspace", tmp_path / "ws", "--communes", tmp_path / "absent.geojson")
     assert result.returncode == 1 and "introuvable" in result.stderr
+
+
+def test_import_offer_reports_and_updates_the_workspace(demo_copy):
+    fixtures = ROOT / "tests" / "fixtures" / "offer"
+    (demo_copy / "offer.csv").unlink()
+    result = run("import-offer", "--workspace", demo_copy, fixtures / "datainclusion_structures.csv")
+    assert result.returncode == 0, result.stderr
+    assert "3 service(s) importé(s)" in result.stdout
+    result = run("import-offer", "--workspace", demo_copy, fixtures / "mednum_lieux.csv", "--format", "mednum")
+    assert "1 doublon(s) fusionné(s)" in result.stdout and "même SIRET" in result.stdout
+    # a partner file: columns recognised by their usual names, the bad line reported
+    result = run("import-offer", "--workspace", demo_copy, fixtures / "partenaire_mobilite.csv")
+    assert result.returncode == 0 and "2 ligne(s) refusée(s)" in result.stdout  # "Commune" unmapped
+    assert "ligne 4" in result.stderr and "Gestion des déchets" in result.stderr
+
+
+def test_import_offer_with_no_importable_line_changes_nothing(demo_copy, tmp_path):
+    before = (demo_copy / "offer.csv").read_bytes()
+    bad = tmp_path / "lieux.csv"
+    bad.write_text("nom,thematiques,code_insee\nLieu,mobilite,94001\n", encoding="utf-8")
+    result = run("import-offer", "--workspace", demo_copy, bad, "--format", "csv")
+    assert result.returncode == 1
+    assert "aucune ligne n'a pu être importée" in result.stderr and "ligne 2" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (demo_copy / "offer.csv").read_bytes() == before

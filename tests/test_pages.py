@@ -121,3 +121,40 @@ def test_home_lists_alerts_of_the_level(demo_copy):
     assert "Territoire de Montferrand-les-Eaux" in set(alerts["Territoire"])
     at.selectbox(key="level").set_value("commune").run()
     assert len(at.dataframe[0].value) > len(alerts)
+
+
+OFFRE = "pages/4_Offre_d_insertion.py"
+
+
+def test_offer_page_filters_change_what_is_shown(demo_copy):
+    at = open_page(OFFRE)
+    total = int(at.metric[0].value)
+    assert total == 236
+    at.multiselect(key="offer-themes").set_value(["mobilite"]).run()
+    mobility = int(at.metric[0].value)
+    assert 0 < mobility < total
+    assert len(at.dataframe[-1].value) == mobility
+    at.selectbox(key="offer-subtheme").set_value("mobilite--preparer-un-permis").run()
+    assert 0 < int(at.metric[0].value) < mobility
+    at.selectbox(key="offer-territory").set_value("Territoire du Centre").run()
+    centre = int(at.metric[0].value)
+    assert set(at.dataframe[-1].value["Thématiques"]) == {"Préparer un permis"}
+    at.selectbox(key="offer-subtheme").set_value("").run()
+    at.multiselect(key="offer-modes").set_value(["a-distance"]).run()
+    assert int(at.metric[0].value) == 1  # the remote mobility platform covers every territory
+    assert not at.exception and centre >= 1
+
+
+def test_offer_page_shows_the_territory_theme_table(demo_copy):
+    at = open_page(OFFRE)
+    assert any("Services par territoire et thématique" in s.value for s in at.subheader)
+    at.radio(key="offer-measure").set_value("per_100_rsa").run()
+    assert not at.exception
+    at.selectbox(key="level").set_value("commune").run()
+    assert not any("Services par territoire" in s.value for s in at.subheader)
+
+
+def test_offer_page_without_offer_invites_to_import(demo_copy):
+    (demo_copy / "offer.csv").unlink()
+    at = open_page(OFFRE)
+    assert any("Aucune offre" in i.value for i in at.info)

@@ -3,6 +3,7 @@
 import csv
 import json
 
+import pandas as pd
 import pytest
 
 from diagnostic.profile import indicator_profile
@@ -113,3 +114,70 @@ def test_profile_page_renders_the_real_herault(real_data, tmp_path, monkeypatch)
                                                               "Taux de pauvreté (seuil à 60 % du revenu médian)",
                                                               "Part des personnes de 60 ans et plus"]
     assert len(at.dataframe[-1].value) == 17
+
+
+OFFER_FILES = [("data_inclusion_structures_2023-02_94_34.csv", "datainclusion"),
+               ("data_inclusion_services_2022-12_94_34.csv", "datainclusion"),
+               ("cnfs_lieux_mediation_numerique_2022-12_94_34.csv", "mednum"),
+               ("france_services_2022-12-01_94_34.csv", "france-services"),
+               ("france_services_2020-09_94_34.csv", "france-services")]
+
+
+@pytest.fixture(scope="module")
+def real_offer(real_data, tmp_path_factory):
+    """Both départements with every real offer file imported, and the import reports."""
+    from diagnostic.offer import import_offer
+    from diagnostic.workspace import load_workspace
+    result = {}
+    for dept in ("94", "34"):
+        tmp = tmp_path_factory.mktemp(f"offer{dept}")
+        communes, indicators, groupings, _ = build_inputs(real_data, dept, tmp)
+        create_workspace(tmp / "ws", communes, indicators, groupings)
+        reports = [import_offer(load_workspace(tmp / "ws"), real_data / "offer" / name)
+                   for name, _ in OFFER_FILES]
+        result[dept] = (load_workspace(tmp / "ws"), reports)
+    return result
+
+
+def test_every_real_offer_file_is_recognised_and_imports(real_offer):
+    for dept, (_, reports) in real_offer.items():
+        assert [r.format for r in reports] == [fmt for _, fmt in OFFER_FILES]
+        assert all(r.imported > 0 for r in reports), dept
+
+
+def test_real_offer_points_are_inside_their_departement(real_offer, real_data):
+    import geopandas as gpd
+    for dept, (ws, _) in real_offer.items():
+        offer = ws.offer.dropna(subset=["lat", "lon"])
+        outline = gpd.read_file(real_data / dept / "departement.geojson").geometry.iloc[0]
+        points = gpd.points_from_xy(offer["lon"], offer["lat"])
+        inside = sum(outline.buffer(0.002).contains(p) for p in points)
+        assert inside == len(offer), dept
+        assert offer["code_insee"].str.startswith(dept).all()
+
+
+def test_real_offer_themes_are_all_v1(real_offer):
+    from diagnostic.themes import theme_labels
+    for _, (ws, _) in real_offer.items():
+        assert ws.offer["themes"].map(lambda ts: bool(ts) and all(t in theme_labels() for t in ts)).all()
+
+
+def test_conseiller_numerique_places_merge_with_datainclusion_structures(real_offer, real_data):
+    ws, reports = real_offer["34"]
+    mednum = reports[2]
+    by_siret = [m for m in mednum.merges if m.reason.startswith("même SIRET")]
+    assert len(by_siret) >= 50
+    merged = ws.offer[ws.offer["source"].str.contains("data·inclusion") &
+                      ws.offer["source"].str.contains("Médiation numérique")]
+    assert len(merged) == len(mednum.merges) - sum(
+        1 for m in mednum.merges if not m.kept.startswith("datainclusion:"))
+    # the 2020 France services list is older than the 2022 one: it overwrites nothing
+    assert sum("plus ancienne" in m.reason for m in reports[4].merges) >= 10
+
+
+def test_real_france_services_are_counted_once_per_place(real_offer, real_data):
+    ws, _ = real_offer["34"]
+    fs_2022 = pd.read_csv(real_data / "offer" / "france_services_2022-12-01_94_34.csv", dtype=str)
+    in_34 = fs_2022[fs_2022["insee_dep"] == "34"]
+    ids = {f"france-services:{i}" for i in in_34["id_fs"]}
+    assert ids <= set(ws.offer["id"])

@@ -95,7 +95,7 @@ def detect_format(columns: list[str]) -> str:
         return "france-services"
     if "nb_conseillers" in names or ("services" in names and not names & {"typologie", "thematiques"}):
         return "mednum"
-    if names & {"structure_id", "typologie", "thematiques", "zone_diffusion_type"}:
+    if names & {"structure_id", "typologie", "zone_diffusion_type"}:
         return "datainclusion"
     return "csv"
 

@@ -77,3 +77,34 @@ def test_territory_page_draws_every_commune(app_url, browser, output_dir):
     page.wait_for_selector(READY, timeout=30_000)
     assert page.locator("[data-testid=stDataFrame]").count() == 2  # the card, the key figures
     page.screenshot(path=str(output_dir / "territoire.png"), full_page=True)
+
+
+def services_on_map(page) -> int | None:
+    frame = map_frame(page)
+    if frame is None:
+        return None
+    value = frame.locator(".leaflet-container").get_attribute("data-services")
+    return int(value) if value else None
+
+
+def wait_for_services(page, condition, timeout_s=30):
+    for _ in range(int(timeout_s * 5)):
+        count = services_on_map(page)
+        if count is not None and condition(count):
+            return count
+        page.wait_for_timeout(200)
+    raise AssertionError(f"nombre de services sur la carte : {services_on_map(page)}")
+
+
+def test_offer_page_theme_filter_changes_the_markers(app_url, browser, output_dir):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    page.goto(f"{app_url}/Offre_d_insertion")
+    page.wait_for_selector(READY, timeout=30_000)
+    everything = wait_for_services(page, lambda n: n > 200)
+    assert map_frame(page).locator(".marker-cluster").count() > 0  # dense places are clustered
+    page.get_by_role("combobox", name="Thématiques").click()
+    page.get_by_role("option", name="Mobilité").click()
+    page.keyboard.press("Escape")
+    mobility = wait_for_services(page, lambda n: n < everything)
+    assert 0 < mobility < everything
+    page.screenshot(path=str(output_dir / "offre.png"), full_page=True)

@@ -1,0 +1,126 @@
+"""Offre d'insertion: map, territory × theme table, list of services, import of offer files."""
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+import ui
+from diagnostic import maps
+from diagnostic.charts import MEASURES, theme_heatmap
+from diagnostic.errors import InputError
+from diagnostic.io.offer_files import FIELD_LABELS, FORMATS, detect_format, guess_mapping, read_any
+from diagnostic.offer import (OfferFilter, filter_offer, import_offer, offer_list, sources_of,
+                              theme_table, top_themes_present)
+from diagnostic.territory import COMMUNE_LEVEL, group_of
+from diagnostic.themes import MODES, PUBLICS, theme_labels, top_theme
+
+ws = ui.setup("Offre d'insertion")
+level = ui.level_selector(ws)
+labels = theme_labels()
+
+st.title("Offre d'insertion")
+st.caption(f"{ws.name} · {len(ws.offer)} services et lieux recensés")
+
+if ws.offer.empty:
+    st.info("Aucune offre n'est encore recensée : importez un fichier ci-dessous.")
+else:
+    groups = group_of(ws.communes, ws.groupings, level)
+    with st.container(border=True):
+        c1, c2, c3 = st.columns(3)
+        themes = c1.multiselect("Thématiques", top_themes_present(ws.offer), format_func=labels.get,
+                                key="offer-themes", placeholder="Toutes")
+        subthemes = sorted({t for ts in ws.offer["themes"] for t in ts
+                            if "--" in t and (not themes or top_theme(t) in themes)})
+        subtheme = c2.selectbox("Sous-thématique", ["", *subthemes], key="offer-subtheme",
+                                format_func=lambda t: labels.get(t, "Toutes"))
+        public = c3.selectbox("Public", ["", *PUBLICS], key="offer-public",
+                              format_func=lambda p: PUBLICS.get(p, "Tous"))
+        c4, c5, c6 = st.columns(3)
+        modes = c4.multiselect("Accueil", list(MODES), format_func=MODES.get, key="offer-modes",
+                               placeholder="Tous")
+        sources = c5.multiselect("Source", sources_of(ws.offer), key="offer-sources", placeholder="Toutes")
+        territories = ["", *sorted(groups.dropna().unique())] if level != COMMUNE_LEVEL else [""]
+        territory = c6.selectbox("Territoire", territories, key="offer-territory",
+                                 format_func=lambda t: t or "Tout le département",
+                                 disabled=level == COMMUNE_LEVEL)
+    chosen = OfferFilter(themes=themes, subtheme=subtheme, public=public, modes=modes, sources=sources,
+                         communes=list(groups.index[groups == territory]) if territory else [])
+    shown = filter_offer(ws.offer, chosen)
+    st.metric("Services correspondant aux filtres", len(shown))
+
+    col_map, col_legend = st.columns([4, 1])
+    with col_map:
+        fmap, legend = maps.offer_map(ui.topology(ws, COMMUNE_LEVEL), ws.commune_names(), shown)
+        st_folium(fmap, key="offer-map", height=540, use_container_width=True, returned_objects=[])
+    with col_legend:
+        ui.legend(legend)
+        st.caption("Cercle à bord pointillé : position approximative (centre de la commune). "
+                   "Les nombres regroupent les services proches ; zoomez pour les séparer.")
+
+    if level != COMMUNE_LEVEL:
+        st.subheader(f"Services par territoire et thématique — {level}")
+        rsa = ws.values[ws.values["indicator"] == "part_foyers_rsa"].set_index("code_insee")["numerator"]
+        population = ws.communes.set_index("code_insee")["population"]
+        table = theme_table(shown, groups, population, rsa if not rsa.empty else None)
+        measures = [m for m in MEASURES if m in table.columns]
+        measure = st.radio("Mesure", measures, format_func=MEASURES.get, horizontal=True,
+                           index=measures.index("per_10000"), key="offer-measure")
+        st.altair_chart(theme_heatmap(table, measure), width="stretch")
+        st.caption("En rouge : aucun service de la thématique dans le territoire. Un service compte "
+                   "dans chacune de ses thématiques ; l'offre à distance n'est pas comptée ici.")
+    else:
+        st.caption("Choisissez un niveau de regroupement pour voir le tableau par territoire.")
+
+    st.subheader("Liste des services")
+    ui.table(offer_list(shown, ws.commune_names(), pd.Timestamp.today().normalize())
+             .sort_values("Mise à jour", ascending=False))
+
+st.subheader("Importer un fichier")
+with st.expander("Ajouter des services ou des lieux (data·inclusion, médiation numérique, "
+                 "France services, fichier d'un partenaire)", expanded=ws.offer.empty):
+    upload = st.file_uploader("Fichier CSV, Excel ou JSON", type=["csv", "xlsx", "json"], key="offer-file")
+    if upload is not None:
+        folder = Path(tempfile.mkdtemp(prefix="pti-import-"))
+        path = folder / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        try:
+            frame = read_any(path)
+            guessed = detect_format(list(frame.columns))
+            fmt = st.selectbox("Format", list(FORMATS), index=list(FORMATS).index(guessed),
+                               format_func=FORMATS.get, key="offer-format")
+            mapping = None
+            if fmt == "csv":
+                st.markdown("**Correspondance des colonnes** (devinée d'après leurs noms, à vérifier)")
+                guess = guess_mapping(list(frame.columns))
+                mapping = {}
+                cols = st.columns(3)
+                for i, (target, label) in enumerate(FIELD_LABELS.items()):
+                    options = ["", *frame.columns]
+                    choice = cols[i % 3].selectbox(label, options, key=f"map-{target}",
+                                                   index=options.index(guess.get(target, "")),
+                                                   format_func=lambda c: c or "— aucune —")
+                    if choice:
+                        mapping[target] = choice
+            st.caption("Aperçu des premières lignes")
+            st.dataframe(frame.head(5), hide_index=True, width="stretch")
+            if st.button("Importer", type="primary", key="offer-import"):
+                report = import_offer(ws, path, fmt, mapping, display_name=upload.name)
+                st.session_state["offer-report"] = report
+                st.rerun()
+        except InputError as exc:
+            st.error(exc.french())
+
+    report = st.session_state.get("offer-report")
+    if report is not None:
+        st.success(report.summary())
+        if report.merges:
+            st.markdown("**Doublons fusionnés**")
+            ui.table(pd.DataFrame([{"Service conservé": m.kept_name, "Fusionné avec": m.merged_name,
+                                    "Raison": m.reason} for m in report.merges]))
+        if report.errors:
+            st.markdown("**Lignes refusées**")
+            ui.table(pd.DataFrame([{"Fichier": e.file, "Ligne": e.line, "Champ": e.field,
+                                    "Raison": e.reason} for e in report.errors]))
