@@ -45,6 +45,26 @@ class MetricScale(MacroElement):
     {% endmacro %}""")
 
 
+class FitOnResize(MacroElement):
+    """Fit the map to its bounds again whenever its frame changes size (first layout included):
+    a map created before its frame has its final size would otherwise be badly zoomed."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        (function (map) {
+            var bounds = {{ this.bounds }};
+            new ResizeObserver(function () {
+                map.invalidateSize();
+                map.fitBounds(bounds);
+            }).observe(map.getContainer());
+        })({{ this._parent.get_name() }});
+    {% endmacro %}""")
+
+    def __init__(self, bounds: list[list[float]]):
+        super().__init__()
+        self._name = "FitOnResize"
+        self.bounds = json.dumps(bounds)
+
+
 def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None) -> OfflineMap:
     """An empty map fitted to (minx, miny, maxx, maxy) in WGS84; no background unless asked."""
     minx, miny, maxx, maxy = bounds
@@ -59,6 +79,7 @@ def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None
         "font-size:12px;padding:1px 4px;white-space:normal;width:max-content;max-width:130px;"
         "text-align:center}.pti-label:before{display:none}</style>"))
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    FitOnResize([[miny, minx], [maxy, maxx]]).add_to(fmap)
     return fmap
 
 
@@ -308,15 +329,23 @@ def service_popup(service: dict) -> str:
     return f"<b>{html.escape(str(service['name']))}</b>{body}"
 
 
-def offer_map(topology: Topology, communes_names: pd.Series, services: pd.DataFrame) -> tuple[OfflineMap, Legend]:
-    """The communes in light grey, and the services coloured by their first theme."""
+def offer_map(topology: Topology, communes_names: pd.Series, services: pd.DataFrame,
+              preferred: list[str] = ()) -> tuple[OfflineMap, Legend]:
+    """The communes in light grey, and the services coloured by their main theme: the first of
+    their themes among `preferred` (the themes filtered on), else their first theme."""
     fmap = choropleth(topology, pd.Series(0.0, index=communes_names.index), [], ["#eef1f4"],
                       {"Commune": communes_names})
-    located = services.dropna(subset=["lat", "lon"])
+    located = services.dropna(subset=["lat", "lon"]).to_dict("records")
     themes = list(THEME_COLOURS)
-    points = [[round(s["lat"], 5), round(s["lon"], 5), themes.index(top_theme(s["themes"][0])),
-               service_popup(s), s["precision"] == "commune"] for s in located.to_dict("records")]
+
+    def main_theme(service: dict) -> str:
+        tops = [top_theme(t) for t in service["themes"]]
+        return next((t for t in tops if t in preferred), tops[0])
+
+    mains = [main_theme(s) for s in located]
+    points = [[round(s["lat"], 5), round(s["lon"], 5), themes.index(main), service_popup(s),
+               s["precision"] == "commune"] for s, main in zip(located, mains, strict=True)]
     ServiceLayer(points, list(THEME_COLOURS.values())).add_to(fmap)
-    shown = [t for t in themes if any(top_theme(s["themes"][0]) == t for s in located.to_dict("records"))]
+    shown = [t for t in themes if t in mains]
     labels = theme_labels()
     return fmap, Legend("Thématique principale", [THEME_COLOURS[t] for t in shown], [labels[t] for t in shown])

@@ -53,8 +53,10 @@ else:
 
     col_map, col_legend = st.columns([4, 1])
     with col_map:
-        fmap, legend = maps.offer_map(ui.topology(ws, COMMUNE_LEVEL), ws.commune_names(), shown)
-        st_folium(fmap, key="offer-map", height=540, use_container_width=True, returned_objects=[])
+        fmap, legend = maps.offer_map(ui.topology(ws, COMMUNE_LEVEL), ws.commune_names(), shown, themes)
+        # a new map for each selection, so that it is fitted to the département again
+        st_folium(fmap, key=f"offer-map-{hash(str(chosen))}", height=540, use_container_width=True,
+                  returned_objects=[])
     with col_legend:
         ui.legend(legend)
         st.caption("Cercle à bord pointillé : position approximative (centre de la commune). "

@@ -66,6 +66,9 @@ def launch(playwright):
 def map_frame(page):
     """The iframe of the first Leaflet map on the page."""
     for frame in page.frames:
-        if frame.locator(".leaflet-container").count():
-            return frame
+        try:
+            if frame.locator(".leaflet-container").count():
+                return frame
+        except Exception:  # noqa: BLE001 - a frame detached while it was being looked at
+            continue
     return None

@@ -80,10 +80,13 @@ def test_territory_page_draws_every_commune(app_url, browser, output_dir):
 
 
 def services_on_map(page) -> int | None:
-    frame = map_frame(page)
-    if frame is None:
+    """The number of services drawn on the map, None while it is being replaced."""
+    try:
+        frame = map_frame(page)
+        value = frame.locator(".leaflet-container").get_attribute("data-services", timeout=1000) \
+            if frame else None
+    except sync_api.Error:  # the map's frame was replaced during a rerun
         return None
-    value = frame.locator(".leaflet-container").get_attribute("data-services")
     return int(value) if value else None
 
 
