@@ -187,6 +187,9 @@ def place(records: pd.DataFrame, communes: gpd.GeoDataFrame, file: str) -> tuple
         for postcode in str(postcodes or "").split("|"):
             if postcode:
                 by_postcode.setdefault(postcode, []).append(code)
+    names = communes["name"].map(normalise_name)
+    by_name = dict(zip(names[~names.duplicated(keep=False)], communes["code_insee"][~names.duplicated(keep=False)],
+                       strict=True))
     rows = []
     points = _points(records, file, errors)
     located = _commune_of(points, communes)
@@ -207,7 +210,7 @@ def place(records: pd.DataFrame, communes: gpd.GeoDataFrame, file: str) -> tuple
         elif any(e.line == line for e in errors):
             continue  # its coordinates were refused
         else:
-            code = _commune_from_codes(record, centres.index, by_postcode)
+            code = _commune_from_codes(record, centres.index, by_postcode, by_name)
             if isinstance(code, str) and code in centres.index:
                 row.update(lat=round(centres[code].y, 6), lon=round(centres[code].x, 6),
                            code_insee=code, precision=PRECISION_COMMUNE)
@@ -263,12 +266,15 @@ def _commune_of(points: pd.DataFrame, communes: gpd.GeoDataFrame) -> pd.Series:
     return joined[~joined.index.duplicated()]["code_insee"]
 
 
-def _commune_from_codes(record, codes: pd.Index, by_postcode: dict) -> str | tuple[str, str]:
-    """The commune of a record from its INSEE code or postcode, or (field, reason) when unknown."""
+def _commune_from_codes(record, codes: pd.Index, by_postcode: dict, by_name: dict) -> str | tuple[str, str]:
+    """The commune of a record from its INSEE code (or its name, when unambiguous) or its
+    postcode, or (field, reason) when it cannot be found."""
     code = str(record["code_insee"]).strip()
     if code:
         if code in codes:
             return code
+        if normalise_name(code) in by_name:
+            return by_name[normalise_name(code)]
         return "code_insee", f"la commune « {code} » n'est pas dans le territoire de l'espace de travail."
     postcode = str(record["postcode"]).strip()
     if postcode:

@@ -101,7 +101,7 @@ def test_import_offer_reports_and_updates_the_workspace(demo_copy):
     assert "1 doublon(s) fusionné(s)" in result.stdout and "même SIRET" in result.stdout
     # a partner file: columns recognised by their usual names, the bad line reported
     result = run("import-offer", "--workspace", demo_copy, fixtures / "partenaire_mobilite.csv")
-    assert result.returncode == 0 and "2 ligne(s) refusée(s)" in result.stdout  # "Commune" unmapped
+    assert result.returncode == 0 and "1 ligne(s) refusée(s)" in result.stdout
     assert "ligne 4" in result.stderr and "Gestion des déchets" in result.stderr
 
 

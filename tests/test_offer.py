@@ -109,11 +109,15 @@ def test_partner_file_with_column_mapping(ws):
 
 def test_partner_file_in_cp1252_with_usual_column_names(ws, tmp_path):
     path = tmp_path / "offre_ccas.csv"
-    path.write_bytes("nom;thematiques;code_insee;date_maj\nÉpicerie sociale « Cœur »;"
-                     "equipement-et-alimentation--alimentation;00150;2024-05-02\n".encode("cp1252"))
+    path.write_bytes("nom;thematiques;commune;date_maj\nÉpicerie sociale « Cœur »;"
+                     "equipement-et-alimentation--alimentation;00150;2024-05-02\n"
+                     "Permanence CAF;difficultes-administratives-ou-juridiques;MONTFERENS;2024-05-02\n"
+                     .encode("cp1252"))
     report = import_offer(ws, path)
-    assert report.format == "csv" and report.imported == 1
-    assert by_name(ws).index.tolist() == ["Épicerie sociale « Cœur »"]
+    assert report.format == "csv" and report.imported == 2
+    offer = by_name(ws)
+    assert offer.index.tolist() == ["Épicerie sociale « Cœur »", "Permanence CAF"]
+    assert offer.loc["Permanence CAF", "code_insee"] == "00150"  # found by the commune's name
 
 
 def test_partner_excel_file(ws, tmp_path):

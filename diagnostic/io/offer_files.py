@@ -27,7 +27,8 @@ PARTNER_FIELDS = {
     "themes": ("thematiques", "thematique", "themes", "theme", "thème", "thèmes"),
     "structure": ("structure", "nom_structure", "porteur", "organisme"),
     "address": ("adresse", "address", "adresse_postale"),
-    "code_insee": ("code_insee", "insee", "codgeo", "insee_com", "code_commune", "code commune"),
+    "code_insee": ("code_insee", "insee", "codgeo", "insee_com", "code_commune", "code commune",
+                   "commune", "ville", "lib_com"),
     "postcode": ("code_postal", "cp", "codepostal", "code postal", "postcode"),
     "lat": ("latitude", "lat", "y"),
     "lon": ("longitude", "lon", "lng", "long", "x"),
@@ -38,7 +39,7 @@ PARTNER_FIELDS = {
     "capacity": ("capacite", "capacité", "places", "nb_conseillers", "conseillers"),
 }
 FIELD_LABELS = {"name": "Nom du service", "themes": "Thématiques", "structure": "Structure",
-                "address": "Adresse", "code_insee": "Code commune INSEE", "postcode": "Code postal",
+                "address": "Adresse", "code_insee": "Commune (code INSEE ou nom)", "postcode": "Code postal",
                 "lat": "Latitude", "lon": "Longitude", "siret": "SIRET", "publics": "Publics",
                 "modes": "Modes d'accueil", "updated": "Date de mise à jour", "capacity": "Capacité"}
 FIELDS = ["line", "id", "name", "structure", "siret", "themes", "publics", "modes", "zone_type",

@@ -1,7 +1,8 @@
-"""User journey in a real browser: open the dashboard, go to the profile, see map and chart."""
+"""User journeys in a real browser: profile map and chart, commune card, offer filters and import."""
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +10,7 @@ from diagnostic.workspace import DEMO_WORKSPACE
 from tests.browser import READY, chromium_path, dashboard, launch, map_frame
 
 pytestmark = pytest.mark.browser
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "offer"
 
 if chromium_path() is None:
     if os.environ.get("CI"):
@@ -111,3 +113,17 @@ def test_offer_page_theme_filter_changes_the_markers(app_url, browser, output_di
     mobility = wait_for_services(page, lambda n: n < everything)
     assert 0 < mobility < everything
     page.screenshot(path=str(output_dir / "offre.png"), full_page=True)
+
+
+def test_partner_file_is_imported_through_the_upload_widget(app_url, browser, output_dir):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    page.goto(f"{app_url}/Offre_d_insertion")
+    page.wait_for_selector(READY, timeout=30_000)
+    page.get_by_text("Ajouter des services ou des lieux").click()
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(
+        str(FIXTURES / "partenaire_mobilite.csv"))
+    page.get_by_text("Correspondance des colonnes").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Importer").click()
+    page.get_by_text("service(s) importé(s) depuis « partenaire_mobilite.csv »").wait_for(timeout=30_000)
+    assert page.get_by_text("Lignes refusées").is_visible()
+    page.screenshot(path=str(output_dir / "offre-import.png"), full_page=True)
