@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from diagnostic import DEMO_LABEL
+from diagnostic.coverage import CoverageParams, commune_coverage
 from diagnostic.profile import Profile, alerts_overview, commune_card, indicator_profile, key_figures
 from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, levels
 from diagnostic.topology import Topology, encode
@@ -21,6 +22,7 @@ PAGES = [("app.py", "Accueil", ":material/home:"),
          ("pages/1_Territoire.py", "Territoire", ":material/map:"),
          ("pages/2_Profil_socio-économique.py", "Profil socio-économique", ":material/bar_chart:"),
          ("pages/4_Offre_d_insertion.py", "Offre d'insertion", ":material/location_on:"),
+         ("pages/5_Zones_blanches.py", "Zones blanches", ":material/wrong_location:"),
          ("pages/3_Catalogue_des_indicateurs.py", "Catalogue des indicateurs", ":material/menu_book:")]
 LANG_SCRIPT = "<script>document.documentElement.lang = 'fr';</script>"
 
@@ -144,3 +146,13 @@ def _commune_card(path: str, stamp: tuple, code: str, _ws: Workspace):
 def cached_commune_card(ws: Workspace, code: str):
     """One commune's indicators beside its territories, cached per workspace version."""
     return _commune_card(str(ws.path), version(ws.path), code, ws)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _coverage(path: str, stamp: tuple, params: CoverageParams, _ws: Workspace):
+    return commune_coverage(_ws, params)
+
+
+def coverage(ws: Workspace, params: CoverageParams):
+    """The coverage of a theme with these parameters, cached per workspace version."""
+    return _coverage(str(ws.path), version(ws.path), params, ws)

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from diagnostic.coverage import (CoverageParams, CoverageResult, check_themes, commune_coverage,
+                                 export_table)
 from diagnostic.errors import InputError
 from diagnostic.export.csv import write_csv
 from diagnostic.io.offer_files import FORMATS
 from diagnostic.offer import import_offer
 from diagnostic.profile import SECRET_LABEL, indicator_profile
 from diagnostic.territory import levels
+from diagnostic.transport import import_gtfs
 from diagnostic.workspace import create_workspace, load_workspace
 
 
@@ -64,6 +67,27 @@ def build_parser() -> argparse.ArgumentParser:
     offer.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
     offer.add_argument("--format", choices=list(FORMATS), help="format du fichier")
 
+    gtfs = sub.add_parser("import-gtfs", help="importer les arrêts d'un flux GTFS de transport public",
+                          description="Ajoute les arrêts situés dans le territoire, avec le nombre de "
+                                      "départs un jour de semaine type quand le flux a des horaires.")
+    gtfs.add_argument("file", type=Path, metavar="FICHIER.zip", help="flux GTFS (zip)")
+    gtfs.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
+
+    cov = sub.add_parser("coverage", help="calculer les zones blanches d'une thématique",
+                         description="Distance de chaque commune au service le plus proche de la "
+                                     "thématique, zones blanches au-delà du seuil ; résultat en CSV.")
+    cov.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
+    cov.add_argument("--theme", required=True, help="thématique data·inclusion (ex. mobilite, "
+                                                    "mobilite--preparer-un-permis)")
+    cov.add_argument("--max-km", type=float, default=10.0, help="seuil en km par la route (défaut 10)")
+    cov.add_argument("--max-minutes", type=float, help="seuil en minutes (remplace --max-km)")
+    cov.add_argument("--detour", type=float, default=1.3, help="facteur de détour (défaut 1,3)")
+    cov.add_argument("--speed", type=float, default=40.0, help="vitesse moyenne en km/h (défaut 40)")
+    cov.add_argument("--remote", action="store_true", help="compter l'offre à distance")
+    cov.add_argument("--target", default="population",
+                     help="population cible : population ou identifiant d'indicateur (ex. part_foyers_rsa)")
+    cov.add_argument("--out", required=True, type=Path, help="fichier CSV à écrire")
+
     demo = sub.add_parser("demo", help="régénérer le département de démonstration (données fictives)",
                           description="Génère de façon déterministe le département fictif.")
     demo.add_argument("--out", required=True, type=Path, help="dossier à créer")
@@ -90,6 +114,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  fusionné : « {merge.merged_name} » avec « {merge.kept_name} » ({merge.reason})")
             for error in report.errors:
                 print(f"  refusé : {error.french()}", file=sys.stderr)
+        elif args.command == "import-gtfs":
+            print(import_gtfs(load_workspace(args.workspace), args.file).summary())
+        elif args.command == "coverage":
+            ws = load_workspace(args.workspace)
+            result = run_coverage(ws, args)
+            write_csv(export_table(result, ws), args.out)
+            white = result.white_zones()
+            print(f"{len(white)} commune(s) en zone blanche ({white['population'].sum():,.0f} habitants)"
+                  f" ; résultat écrit dans {args.out}.".replace(",", "\u202f"))
         elif args.command == "demo":
             from diagnostic.demo import write_demo
             write_demo(args.out, args.communes, args.seed)
@@ -126,3 +159,19 @@ def write_indicators(workspace: Path | None, level: str, out: Path) -> None:
 def count(value: float) -> int | None:
     """A count as a whole number (None when unknown)."""
     return None if pd.isna(value) else int(round(value))
+
+
+def run_coverage(ws, args) -> CoverageResult:
+    """The coverage asked on the command line, its arguments checked first."""
+    themes = tuple(t.strip() for t in args.theme.split(",") if t.strip())
+    check_themes(themes)
+    for name, value in (("--max-km", args.max_km), ("--detour", args.detour), ("--speed", args.speed)):
+        if value <= 0 or (name == "--detour" and value < 1):
+            raise InputError(f"valeur invalide {value:g}.", field=name,
+                             fix="Le seuil et la vitesse sont positifs ; le détour vaut au moins 1.")
+    if args.target != "population" and args.target not in ws.catalogue:
+        raise InputError(f"population cible inconnue « {args.target} ».", field="--target",
+                         fix=f"Choisissez population ou : {', '.join(i.id for i in ws.indicators_with_data())}.")
+    params = CoverageParams(themes, args.max_km, args.max_minutes, args.detour, args.speed, args.remote,
+                            args.target)
+    return commune_coverage(ws, params)

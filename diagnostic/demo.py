@@ -20,7 +20,7 @@ import shapely
 from shapely.geometry import MultiPoint, Point, Polygon
 
 from diagnostic import DEMO_LABEL
-from diagnostic.demo_offer import generate_offer
+from diagnostic.demo_offer import generate_offer, generate_stops
 from diagnostic.indicators import DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, load_catalogue
 from diagnostic.territory import LAMBERT93
 from diagnostic.workspace import write_workspace
@@ -39,9 +39,9 @@ SUFFIXES = ["", "", "", "", "-sur-Orne", "-le-Haut", "-en-Val", "-les-Bois", "-l
 
 
 def generate(n_communes: int = 200, seed: int = 2026) -> tuple[gpd.GeoDataFrame, pd.DataFrame,
-                                                                pd.DataFrame, pd.DataFrame]:
-    """Communes (Lambert-93), groupings, long indicator values and the insertion offer of a
-    fictional département."""
+                                                                pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Communes (Lambert-93), groupings, long indicator values, the insertion offer and the bus
+    stops of a fictional département."""
     rng = np.random.default_rng(seed)
     scale = np.sqrt(n_communes / 200)
     outline = _outline(rng, radius=42_000 * scale)
@@ -60,13 +60,14 @@ def generate(n_communes: int = 200, seed: int = 2026) -> tuple[gpd.GeoDataFrame,
     communes.loc[(communes["kind"] == "rural") & (communes["population"] >= 1_500), "kind"] = "bourg"
     communes["postcodes"] = _postcodes(communes, groupings)
     offer = generate_offer(np.random.default_rng(seed + 1), communes)
+    stops = generate_stops(np.random.default_rng(seed + 2), communes)
     columns = ["code_insee", "name", "population", "postcodes", "kind", "geometry"]
-    return communes[columns], groupings, values, offer
+    return communes[columns], groupings, values, offer, stops
 
 
 def write_demo(path: Path, n_communes: int = 200, seed: int = 2026) -> None:
     """Generate the demo and write it as a workspace folder."""
-    communes, groupings, values, offer = generate(n_communes, seed)
+    communes, groupings, values, offer, stops = generate(n_communes, seed)
     catalogue = {
         key: replace(ind, source=f"Données fictives (générateur Diagnostic PTI), sur le modèle de : "
                                  f"{ind.source}")
@@ -75,7 +76,7 @@ def write_demo(path: Path, n_communes: int = 200, seed: int = 2026) -> None:
     meta = {"name": DEMO_LABEL, "departement": DEPARTEMENT_CODE, "fictional": True,
             "secret_threshold": DEFAULT_SECRET_THRESHOLD,
             "sources": {"generator": f"diagnostic.demo.generate(n_communes={n_communes}, seed={seed})"}}
-    write_workspace(path, meta, communes, groupings, catalogue, values, offer)
+    write_workspace(path, meta, communes, groupings, catalogue, values, offer, stops)
 
 
 # --- geometry ---------------------------------------------------------------------------------

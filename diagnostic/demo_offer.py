@@ -1,4 +1,4 @@
-"""The demo département's insertion offer (fictional), in the offer model.
+"""The demo département's insertion offer and bus stops (fictional), in the workspace's models.
 
 Services cluster in the préfecture and the towns, thin out in suburbs and rural bourgs, and are
 rare in villages; an itinerant France services bus and an itinerant digital adviser stop in remote
@@ -151,3 +151,34 @@ def _row(rng, commune, name, structure, themes, publics, modes, capacity, servic
             "lat": round(lat, 6), "lon": round(lon, 6), "precision": PRECISION_EXACT,
             "source": "Offre fictive de démonstration", "updated": _date(rng),
             "capacity": float(rng.integers(*capacity)) if capacity else np.nan}
+
+
+def generate_stops(rng: np.random.Generator, communes: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Bus stops of a fictional network: urban lines in the towns, interurban lines from the
+    préfecture to each town every 2.5 km or so, and a few school-bus stops in villages."""
+    towns = communes[communes["kind"] == "ville"].sort_values("population", ascending=False)
+    hub = towns.iloc[0]
+    stops = []
+    for _, town in towns.iterrows():
+        for _ in range(4 + int(town["population"] // 6_000)):
+            angle, radius = rng.uniform(0, 2 * np.pi), rng.uniform(150, 2_500)
+            stops.append((town["x"] + radius * np.cos(angle), town["y"] + radius * np.sin(angle),
+                          int(rng.integers(30, 90))))
+    for _, town in towns.iloc[1:].iterrows():
+        length = np.hypot(town["x"] - hub["x"], town["y"] - hub["y"])
+        for t in np.linspace(0, 1, max(2, int(length // 2_500)))[1:-1]:
+            stops.append((hub["x"] + t * (town["x"] - hub["x"]) + rng.normal(0, 400),
+                          hub["y"] + t * (town["y"] - hub["y"]) + rng.normal(0, 400), int(rng.integers(6, 18))))
+    villages = communes[communes["kind"] == "rural"].sample(12, random_state=int(rng.integers(1_000_000)))
+    stops += [(v["x"], v["y"], 2) for _, v in villages.iterrows()]
+    xy = np.asarray([(x, y) for x, y, _ in stops])
+    points = gpd.GeoDataFrame({"departures": [d for _, _, d in stops]},
+                              geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=LAMBERT93)
+    joined = gpd.sjoin(points, communes[["code_insee", "name", "geometry"]], predicate="within", how="inner")
+    joined = joined[~joined.index.duplicated()]
+    lon, lat = TO_WGS84.transform(joined.geometry.x.to_numpy(), joined.geometry.y.to_numpy())
+    return pd.DataFrame({"stop_id": [f"demo-{i + 1:03d}" for i in range(len(joined))],
+                         "name": [f"{name} — arrêt {i + 1}" for i, name in enumerate(joined["name"])],
+                         "lat": np.round(lat, 6), "lon": np.round(lon, 6),
+                         "departures": joined["departures"].to_numpy(float),
+                         "code_insee": joined["code_insee"].to_numpy(), "feed": "Réseau fictif de démonstration"})

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 
 import folium
+import numpy as np
 import geopandas as gpd
 import pandas as pd
 from branca.element import MacroElement
@@ -349,3 +350,47 @@ def offer_map(topology: Topology, communes_names: pd.Series, services: pd.DataFr
     shown = [t for t in themes if t in mains]
     labels = theme_labels()
     return fmap, Legend("Thématique principale", [THEME_COLOURS[t] for t in shown], [labels[t] for t in shown])
+
+
+# --- coverage: communes by distance class, white zones, services, stops, suggested sites -------
+
+COVERAGE_COLOURS = ["#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#542788"]
+STOP_COLOUR = "#4d4d4d"
+
+
+def coverage_map(topology: Topology, communes: pd.DataFrame, services: pd.DataFrame,
+                 stops: pd.DataFrame | None = None, sites: pd.DataFrame | None = None,
+                 target_label: str = "Population", target_texts: pd.Series | None = None
+                 ) -> tuple[OfflineMap, Legend]:
+    """Communes coloured by road distance class, white zones in purple; the services of the theme,
+    the public-transport stops and the suggested sites on top."""
+    table = communes.set_index("code_insee")
+    classes = pd.cut(table["road_km"], [-np.inf, 5, 10, 20, np.inf], labels=False, right=False).astype(float)
+    classes[table["white_zone"]] = 4
+    tooltip = {"Commune": table["name"],
+               "Distance par la route": table["road_km"].map(lambda v: f"{fmt_number(v)} km"),
+               "Temps estimé": table["minutes"].map(lambda v: f"{fmt_number(v, 0)} min"),
+               "Service le plus proche": table["nearest"],
+               target_label: target_texts if target_texts is not None else table["target"].map(
+                   lambda v: fmt_number(v, 0)),
+               "Zone blanche": table["white_zone"].map({True: "oui", False: "non"})}
+    labels = [] if sites is None else [
+        (lat, lon, f"Site {i + 1} : +{fmt_number(gain, 0)}") for i, (lat, lon, gain)
+        in enumerate(zip(sites["lat"], sites["lon"], sites["gain"], strict=True))]
+    fmap = choropleth(topology, classes, [0.5, 1.5, 2.5, 3.5], COVERAGE_COLOURS, tooltip, place_labels=labels)
+    points = [[round(s["lat"], 5), round(s["lon"], 5), 0, service_popup(s), s["precision"] == "commune"]
+              for s in services.dropna(subset=["lat", "lon"]).to_dict("records")]
+    if stops is not None and not stops.empty:
+        points += [[round(lat, 5), round(lon, 5), 1,
+                    f"<b>Arrêt {html.escape(str(name))}</b><br>"
+                    + ("horaires inconnus" if pd.isna(dep) else f"{fmt_number(dep, 0)} départs un jour de semaine"),
+                    False] for lat, lon, name, dep in zip(stops["lat"], stops["lon"], stops["name"],
+                                                          stops["departures"], strict=True)]
+    ServiceLayer(points, ["#d7301f", STOP_COLOUR]).add_to(fmap)
+    legend = Legend("Distance au service le plus proche", [*COVERAGE_COLOURS, "#d7301f"],
+                    ["moins de 5 km", "5 à 10 km", "10 à 20 km", "20 km et plus", "zone blanche (au-delà du seuil)",
+                     "service de la thématique"])
+    if stops is not None and not stops.empty:
+        legend.colours.append(STOP_COLOUR)
+        legend.labels.append("arrêt de transport public")
+    return fmap, legend

@@ -6,7 +6,8 @@ A workspace folder holds:
 - ``groupings.csv``: code_insee then one column per grouping level (commune → group name);
 - ``catalogue.json``: the indicator catalogue with this workspace's thresholds;
 - ``values.csv``: code_insee, indicator, numerator, denominator (long format);
-- ``offer.csv`` (optional): the insertion offer, see ``diagnostic.offer``.
+- ``offer.csv`` (optional): the insertion offer, see ``diagnostic.offer``;
+- ``stops.csv`` (optional): public-transport stops imported from GTFS feeds.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pandas as pd
 from diagnostic.errors import InputError
 from diagnostic.io import geo, tables
 from diagnostic.offer import OFFER_FILE, read_offer, write_offer
+from diagnostic.transport import STOPS_FILE, read_stops
 from diagnostic.indicators import (DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, Catalogue, Indicator,
                                    load_catalogue, save_catalogue)
 from diagnostic.territory import WGS84
@@ -31,7 +33,7 @@ from diagnostic.territory import WGS84
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_WORKSPACE = PROJECT_ROOT / "data" / "demo"
 FILES = ("workspace.json", "communes.geojson", "groupings.csv", "catalogue.json", "values.csv")
-OPTIONAL_FILES = (OFFER_FILE,)
+OPTIONAL_FILES = (OFFER_FILE, STOPS_FILE)
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Workspace:
     catalogue: Catalogue
     values: pd.DataFrame
     offer: pd.DataFrame
+    stops: pd.DataFrame
 
     @property
     def name(self) -> str:
@@ -110,11 +113,13 @@ def load_workspace(path: Path | str | None = None) -> Workspace:
     groupings = tables.read_groupings(path / "groupings.csv", communes["code_insee"])
     values = tables.read_values(path / "values.csv", set(communes["code_insee"]))
     catalogue = load_catalogue(path / "catalogue.json")
-    return Workspace(path, meta, communes, groupings, catalogue, values, read_offer(path / OFFER_FILE))
+    return Workspace(path, meta, communes, groupings, catalogue, values, read_offer(path / OFFER_FILE),
+                     read_stops(path / STOPS_FILE))
 
 
 def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, groupings: pd.DataFrame,
-                    catalogue: Catalogue, values: pd.DataFrame, offer: pd.DataFrame | None = None) -> None:
+                    catalogue: Catalogue, values: pd.DataFrame, offer: pd.DataFrame | None = None,
+                    stops: pd.DataFrame | None = None) -> None:
     """Write a complete workspace into an empty or new folder, all files or none."""
     path = Path(path)
     if path.exists() and any(path.iterdir()):
@@ -134,6 +139,8 @@ def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, grouping
             staging / "values.csv", index=False, encoding="utf-8")
         if offer is not None:
             write_offer(offer, staging / OFFER_FILE)
+        if stops is not None:
+            stops.to_csv(staging / STOPS_FILE, index=False, encoding="utf-8")
         staging.chmod(0o755)
         if path.exists():
             path.rmdir()

@@ -20,7 +20,8 @@ def demo():
 def test_committed_demo_is_the_generators_output(tmp_path, demo):
     write_demo(tmp_path / "demo")
     fresh = load_workspace(tmp_path / "demo")
-    for name in ("values.csv", "groupings.csv", "catalogue.json", "workspace.json", "offer.csv"):
+    for name in ("values.csv", "groupings.csv", "catalogue.json", "workspace.json", "offer.csv",
+                 "stops.csv"):
         assert (tmp_path / "demo" / name).read_bytes() == (DEMO_WORKSPACE / name).read_bytes(), name
     pd.testing.assert_series_equal(fresh.communes["name"], demo.communes["name"])
     areas = fresh.communes.to_crs(LAMBERT93).area.to_numpy()
@@ -28,12 +29,13 @@ def test_committed_demo_is_the_generators_output(tmp_path, demo):
 
 
 def test_generator_is_deterministic():
-    a, ga, va, oa = generate(60, seed=7)
-    b, gb, vb, ob = generate(60, seed=7)
+    a, ga, va, oa, sa = generate(60, seed=7)
+    b, gb, vb, ob, sb = generate(60, seed=7)
     assert a.geometry.geom_equals(b.geometry).all()
     pd.testing.assert_frame_equal(va, vb)
     pd.testing.assert_frame_equal(ga, gb)
     pd.testing.assert_frame_equal(oa, ob)
+    pd.testing.assert_frame_equal(sa, sb)
 
 
 def test_demo_is_labelled_fictional(demo):

@@ -18,10 +18,15 @@ def neutralise(cell: object) -> object:
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write a table: numbers with a decimal comma, text cells neutralised, UTF-8 with BOM."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(csv_bytes(frame))
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as CSV bytes: numbers with a decimal comma, text cells neutralised, UTF-8 with BOM."""
     safe = frame.copy()
     for column in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    safe.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+    return safe.to_csv(sep=";", decimal=",", index=False).encode("utf-8-sig")

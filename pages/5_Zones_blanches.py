@@ -1,0 +1,132 @@
+"""Zones blanches: where the offer of a theme is out of reach, for whom, and where to add a site."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+import ui
+from diagnostic import maps
+from diagnostic.coverage import (DISTANCE_LABELS, CoverageParams, capacity_access, distance_distribution,
+                                 export_table, masked_target, suggest_sites, territory_summary)
+from diagnostic.export.csv import csv_bytes
+from diagnostic.indicators import fmt_number
+from diagnostic.territory import COMMUNE_LEVEL
+from diagnostic.themes import theme_labels, top_theme
+from diagnostic.transport import WALK_M, mobility_white_zones
+
+ws = ui.setup("Zones blanches")
+level = ui.level_selector(ws)
+labels = theme_labels()
+
+st.title("Zones blanches")
+st.caption(ws.name)
+
+themes_present = sorted({t for ts in ws.offer["themes"] for t in ts} | {top_theme(t) for ts in ws.offer["themes"] for t in ts},
+                        key=list(labels).index)
+if not themes_present:
+    st.info("Aucune offre n'est recensée : importez-la dans la page « Offre d'insertion ».")
+    st.stop()
+
+targets = {"population": "Population"} | {i.id: i.numerator for i in ws.indicators_with_data() if i.is_rate}
+with st.container(border=True):
+    c1, c2, c3 = st.columns(3)
+    theme = c1.selectbox("Thématique", themes_present, key="cov-theme",
+                         index=themes_present.index("mobilite") if "mobilite" in themes_present else 0,
+                         format_func=lambda t: labels[t] if "--" not in t else f"{labels[top_theme(t)]} › {labels[t]}")
+    unit = c2.radio("Seuil exprimé en", ["km", "minutes"], horizontal=True, key="cov-unit")
+    if unit == "km":
+        max_km = c2.slider("Seuil (km par la route)", 1, 40, 10, key="cov-km")
+        max_minutes = None
+    else:
+        max_minutes = c2.slider("Seuil (minutes de trajet)", 5, 60, 15, key="cov-minutes")
+        max_km = 10
+    target = c3.selectbox("Population cible", list(targets), format_func=targets.get, key="cov-target")
+    c4, c5, c6 = st.columns(3)
+    detour = c4.slider("Facteur de détour (route / vol d'oiseau)", 1.0, 2.0, 1.3, 0.05, key="cov-detour")
+    speed = c5.slider("Vitesse moyenne (km/h)", 10, 90, 40, 5, key="cov-speed")
+    remote = c6.toggle("Compter l'offre à distance", key="cov-remote")
+    n_sites = c6.number_input("Sites à suggérer", 0, 10, 3, key="cov-sites")
+
+params = CoverageParams((theme,), float(max_km), float(max_minutes) if max_minutes else None, float(detour),
+                        float(speed), bool(remote), target)
+result = ui.coverage(ws, params)
+white = result.white_zones()
+target_label = targets[target]
+m1, m2, m3 = st.columns(3)
+m1.metric("Communes en zone blanche", len(white))
+m2.metric("Habitants en zone blanche", fmt_number(white["population"].sum(), 0))
+summary = territory_summary(result, ws, level if level != COMMUNE_LEVEL else ws.groupings.columns[0]) \
+    if len(ws.groupings.columns) else None
+m3.metric(f"{target_label} couverts", f"{fmt_number(summary.loc['Département', 'target_coverage_rate'])} %"
+          if summary is not None else "–")
+
+sites = suggest_sites(ws, result, int(n_sites)) if n_sites else None
+is_mobility = top_theme(theme) == "mobilite"
+stops = ws.stops if is_mobility else None
+col_map, col_legend = st.columns([4, 1])
+with col_map:
+    fmap, legend = maps.coverage_map(ui.topology(ws, COMMUNE_LEVEL), result.communes, result.services, stops,
+                                     sites.candidates if sites is not None else None, target_label,
+                                     masked_target(result, ws).set_axis(result.communes["code_insee"]).astype(str))
+    st_folium(fmap, key=f"coverage-map-{hash(params)}-{n_sites}", height=540, use_container_width=True,
+              returned_objects=[])
+with col_legend:
+    ui.legend(legend)
+
+with st.expander("Méthode et paramètres", expanded=False):
+    st.markdown(params.describe())
+    st.caption("Ces paramètres sont repris dans chaque ligne du fichier exporté.")
+
+if summary is not None:
+    st.subheader(f"Par territoire — {summary.index.name or (level if level != COMMUNE_LEVEL else ws.groupings.columns[0])}")
+    ui.table(pd.DataFrame({
+        "Territoire": summary.index, "Communes en zone blanche": summary["white_communes"].astype(int),
+        "Habitants en zone blanche": summary["white_population"].round(0),
+        f"{target_label} en zone blanche": summary["white_target"].round(0),
+        "Taux de couverture (% des habitants)": summary["coverage_rate"].round(1),
+        f"Taux de couverture ({target_label})": summary["target_coverage_rate"].round(1)}))
+
+st.subheader("Répartition des distances au service le plus proche")
+dist = distance_distribution(result).reset_index().rename(columns={"distance_class": "classe"})
+st.altair_chart(alt.Chart(dist).mark_bar(color="#6b8fb5").encode(
+    x=alt.X("classe:N", sort=DISTANCE_LABELS, title="Distance par la route", axis=alt.Axis(labelAngle=0)),
+    y=alt.Y("population:Q", title="Habitants"),
+    tooltip=[alt.Tooltip("classe:N", title="Distance"), alt.Tooltip("population:Q", title="Habitants", format=",.0f")]),
+    width="stretch")
+
+if sites is not None and not sites.candidates.empty:
+    st.subheader("Où ouvrir un nouveau service ?")
+    st.caption(f"Choix glouton parmi les centres des communes : chaque site ajouté couvre le plus de "
+               f"« {target_label} » encore hors de portée, les services existants restant en place.")
+    ui.table(pd.DataFrame({"Ordre": range(1, len(sites.candidates) + 1), "Commune": sites.candidates["name"],
+                           f"{target_label} nouvellement couverts": sites.candidates["gain"].round(0)}))
+    st.markdown(f"Couverture de « {target_label} » : **{fmt_number(sites.covered_before / sites.total * 100)} %** "
+                f"aujourd'hui, **{fmt_number(sites.covered_after / sites.total * 100)} %** avec ces sites.")
+
+access = capacity_access(ws, result)
+if access is not None:
+    st.subheader("Accès pondéré par la capacité (2SFCA)")
+    st.caption("Capacité des services (conseillers, places) pour 1 000 habitants à portée, en partageant "
+               "chaque service entre toutes les personnes qui l'atteignent : un service saturé ne couvre "
+               "pas 50 000 personnes.")
+    low = result.communes.assign(index=access.reindex(result.communes["code_insee"]).to_numpy())
+    ui.table(low.nsmallest(10, "index")[["name", "population", "index"]].rename(
+        columns={"name": "Commune", "population": "Habitants", "index": "Capacité pour 1 000 habitants"}).round(2))
+
+if is_mobility:
+    st.subheader("Mobilité : arrêts de transport et services")
+    if ws.stops.empty:
+        st.info("Aucun arrêt de transport public : importez un flux GTFS (ligne de commande "
+                "« python -m diagnostic import-gtfs »).")
+    else:
+        both = mobility_white_zones(ws, result.communes)
+        st.caption(f"Zone blanche de mobilité : aucun arrêt desservi à moins de {WALK_M} m et aucun service "
+                   f"de mobilité dans le seuil. Les deux critères sont montrés.")
+        c1, c2, c3 = st.columns(3)
+        c1.metric("Communes sans arrêt à pied", int((~both["stop_nearby"]).sum()))
+        c2.metric("Communes sans service de mobilité", int(both["no_service"].sum()))
+        c3.metric("Zones blanches de mobilité", int(both["mobility_white_zone"].sum()))
+
+st.download_button("Télécharger le résultat par commune (CSV)", csv_bytes(export_table(result, ws)),
+                   file_name=f"zones_blanches_{theme}.csv", mime="text/csv")
