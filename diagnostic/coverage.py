@@ -298,3 +298,16 @@ def export_table(result: CoverageResult, ws) -> pd.DataFrame:
         "vitesse_kmh": p.speed_kmh, "offre_a_distance_comptee": "oui" if p.count_remote else "non",
         "cible": p.target,
     })
+
+
+def capacity_by_territory(index: pd.Series, ws, level: str) -> pd.DataFrame:
+    """Population-weighted mean of the 2SFCA index per territory and for the département, with
+    the people who have no capacity at all within reach."""
+    frame = pd.DataFrame({"index": index, "population": ws.communes.set_index("code_insee")["population"]})
+    frame["territory"] = group_of(ws.communes, ws.groupings, level)
+    frame["weighted"] = frame["index"] * frame["population"]
+    frame["without"] = np.where(frame["index"] <= 0, frame["population"], 0)
+    sums = frame.groupby("territory")[["weighted", "population", "without"]].sum()
+    sums.loc["Département"] = frame[["weighted", "population", "without"]].sum()
+    sums["mean_index"] = sums["weighted"] / sums["population"]
+    return sums[["mean_index", "without", "population"]]

@@ -285,7 +285,8 @@ THEME_COLOURS = dict(zip(top_themes(), [
 
 
 class ServiceLayer(JSCSSMixin, MacroElement):
-    """Services as circles coloured by theme, grouped in clusters when dense, with popups.
+    """Services as circles coloured by theme, grouped in clusters when dense (unless told not
+    to), with popups.
 
     The number of services drawn is written on the map element (data-services) for tests."""
 
@@ -295,8 +296,8 @@ class ServiceLayer(JSCSSMixin, MacroElement):
         (function (map) {
             var services = {{ this.services }};
             var colours = {{ this.colours }};
-            var cluster = L.markerClusterGroup({maxClusterRadius: 35, disableClusteringAtZoom: 13,
-                                                showCoverageOnHover: false});
+            var cluster = {{ this.cluster }} ? L.markerClusterGroup({maxClusterRadius: 35,
+                disableClusteringAtZoom: 13, showCoverageOnHover: false}) : L.featureGroup();
             services.forEach(function (s) {
                 var style = {radius: 6, color: "#ffffff", weight: 1, fillColor: colours[s[2]],
                              fillOpacity: 0.95};
@@ -308,9 +309,10 @@ class ServiceLayer(JSCSSMixin, MacroElement):
         })({{ this._parent.get_name() }});
     {% endmacro %}""")
 
-    def __init__(self, services: list, colours: list[str]):
+    def __init__(self, services: list, colours: list[str], cluster: bool = True):
         super().__init__()
         self._name = "ServiceLayer"
+        self.cluster = json.dumps(cluster)
         self.services = json.dumps(services, ensure_ascii=False).replace("</", "<\\/")
         self.colours = json.dumps(colours)
 
@@ -386,7 +388,7 @@ def coverage_map(topology: Topology, communes: pd.DataFrame, services: pd.DataFr
                     + ("horaires inconnus" if pd.isna(dep) else f"{fmt_number(dep, 0)} départs un jour de semaine"),
                     False] for lat, lon, name, dep in zip(stops["lat"], stops["lon"], stops["name"],
                                                           stops["departures"], strict=True)]
-    ServiceLayer(points, ["#d7301f", STOP_COLOUR]).add_to(fmap)
+    ServiceLayer(points, ["#d7301f", STOP_COLOUR], cluster=False).add_to(fmap)
     legend = Legend("Distance au service le plus proche", [*COVERAGE_COLOURS, "#d7301f"],
                     ["moins de 5 km", "5 à 10 km", "10 à 20 km", "20 km et plus", "zone blanche (au-delà du seuil)",
                      "service de la thématique"])

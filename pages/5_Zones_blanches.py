@@ -7,7 +7,8 @@ from streamlit_folium import st_folium
 
 import ui
 from diagnostic import maps
-from diagnostic.coverage import (DISTANCE_LABELS, CoverageParams, capacity_access, distance_distribution,
+from diagnostic.coverage import (DISTANCE_LABELS, CoverageParams, capacity_access, capacity_by_territory,
+                                 distance_distribution,
                                  export_table, masked_target, suggest_sites, territory_summary)
 from diagnostic.export.csv import csv_bytes
 from diagnostic.indicators import fmt_number
@@ -56,9 +57,9 @@ target_label = targets[target]
 m1, m2, m3 = st.columns(3)
 m1.metric("Communes en zone blanche", len(white))
 m2.metric("Habitants en zone blanche", fmt_number(white["population"].sum(), 0))
-summary = territory_summary(result, ws, level if level != COMMUNE_LEVEL else ws.groupings.columns[0]) \
-    if len(ws.groupings.columns) else None
-m3.metric(f"{target_label} couverts", f"{fmt_number(summary.loc['Département', 'target_coverage_rate'])} %"
+group_level = level if level != COMMUNE_LEVEL else (ws.groupings.columns[0] if len(ws.groupings.columns) else None)
+summary = territory_summary(result, ws, group_level) if group_level else None
+m3.metric(f"Couverture — {target_label}", f"{fmt_number(summary.loc['Département', 'target_coverage_rate'])} %"
           if summary is not None else "–")
 
 sites = suggest_sites(ws, result, int(n_sites)) if n_sites else None
@@ -79,13 +80,16 @@ with st.expander("Méthode et paramètres", expanded=False):
     st.caption("Ces paramètres sont repris dans chaque ligne du fichier exporté.")
 
 if summary is not None:
-    st.subheader(f"Par territoire — {summary.index.name or (level if level != COMMUNE_LEVEL else ws.groupings.columns[0])}")
-    ui.table(pd.DataFrame({
+    st.subheader(f"Par territoire — {group_level}")
+    table = pd.DataFrame({
         "Territoire": summary.index, "Communes en zone blanche": summary["white_communes"].astype(int),
         "Habitants en zone blanche": summary["white_population"].round(0),
         f"{target_label} en zone blanche": summary["white_target"].round(0),
         "Taux de couverture (% des habitants)": summary["coverage_rate"].round(1),
-        f"Taux de couverture ({target_label})": summary["target_coverage_rate"].round(1)}))
+        f"Taux de couverture ({target_label})": summary["target_coverage_rate"].round(1)})
+    if target == "population":
+        table = table.iloc[:, [0, 1, 2, 4]]
+    ui.table(table)
 
 st.subheader("Répartition des distances au service le plus proche")
 dist = distance_distribution(result).reset_index().rename(columns={"distance_class": "classe"})
@@ -110,9 +114,11 @@ if access is not None:
     st.caption("Capacité des services (conseillers, places) pour 1 000 habitants à portée, en partageant "
                "chaque service entre toutes les personnes qui l'atteignent : un service saturé ne couvre "
                "pas 50 000 personnes.")
-    low = result.communes.assign(index=access.reindex(result.communes["code_insee"]).to_numpy())
-    ui.table(low.nsmallest(10, "index")[["name", "population", "index"]].rename(
-        columns={"name": "Commune", "population": "Habitants", "index": "Capacité pour 1 000 habitants"}).round(2))
+    if group_level:
+        by_territory = capacity_by_territory(access, ws, group_level)
+        ui.table(pd.DataFrame({"Territoire": by_territory.index,
+                               "Capacité pour 1 000 habitants (moyenne pondérée)": by_territory["mean_index"].round(2),
+                               "Habitants sans capacité à portée": by_territory["without"].round(0)}))
 
 if is_mobility:
     st.subheader("Mobilité : arrêts de transport et services")

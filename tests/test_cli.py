@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -114,3 +115,44 @@ def test_import_offer_with_no_importable_line_changes_nothing(demo_copy, tmp_pat
     assert "aucune ligne n'a pu être importée" in result.stderr and "ligne 2" in result.stderr
     assert "Traceback" not in result.stderr
     assert (demo_copy / "offer.csv").read_bytes() == before
+
+
+def test_coverage_writes_communes_with_parameters(tmp_path):
+    out = tmp_path / "zb.csv"
+    result = run("coverage", "--theme", "mobilite", "--max-km", "8", "--detour", "1.2", "--remote",
+                 "--target", "part_foyers_rsa", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "zone blanche" in result.stdout
+    table = pd.read_csv(out, sep=";", decimal=",", dtype={"code_insee": str, "population_cible": str},
+                        encoding="utf-8-sig")
+    assert len(table) == 200 and table["code_insee"].iloc[0] == "00001"
+    assert set(table["zone_blanche"]) <= {"oui", "non"}
+    assert (table["seuil_km"] == 8).all() and (table["facteur_detour"] == 1.2).all()
+    assert (table["offre_a_distance_comptee"] == "oui").all()
+    white = table[table["zone_blanche"] == "oui"]
+    assert (white["distance_route_km"] > 8).all()
+    assert np.allclose(table["distance_route_km"], table["distance_vol_oiseau_km"] * 1.2, atol=0.01)
+    shown = pd.to_numeric(table["population_cible"], errors="coerce")
+    assert ((shown == 0) | (shown >= 5) | shown.isna()).all()  # small RSA counts are masked
+    assert (table["population_cible"] == "secret").any()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--theme", "transports"], "thématique inconnue"),
+    (["--theme", "mobilite", "--detour", "0.5"], "--detour"),
+    (["--theme", "mobilite", "--target", "revenu"], "population cible inconnue"),
+])
+def test_coverage_bad_arguments(tmp_path, args, message):
+    out = tmp_path / "zb.csv"
+    result = run("coverage", *args, "--out", out)
+    assert result.returncode == 1 and message in result.stderr and not out.exists()
+
+
+def test_import_gtfs_command(demo_copy, tmp_path):
+    from tests.test_coverage import gtfs_zip
+    result = run("import-gtfs", "--workspace", demo_copy, gtfs_zip(tmp_path / "bus.zip"))
+    assert result.returncode == 0 and "2 arrêt(s) importé(s)" in result.stdout
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"x")
+    result = run("import-gtfs", "--workspace", demo_copy, bad)
+    assert result.returncode == 1 and "archive zip" in result.stderr

@@ -158,3 +158,34 @@ def test_offer_page_without_offer_invites_to_import(demo_copy):
     (demo_copy / "offer.csv").unlink()
     at = open_page(OFFRE)
     assert any("Aucune offre" in i.value for i in at.info)
+
+
+ZONES = "pages/5_Zones_blanches.py"
+
+
+def test_white_zones_page_follows_threshold_theme_and_remote_switch(demo_copy):
+    at = open_page(ZONES)
+    at_10 = int(at.metric[0].value)
+    at.slider(key="cov-km").set_value(20).run()
+    at_20 = int(at.metric[0].value)
+    assert at_20 < at_10
+    at.toggle(key="cov-remote").set_value(True).run()
+    assert int(at.metric[0].value) == 0  # the remote mobility platform covers the département
+    at.toggle(key="cov-remote").set_value(False).run()
+    at.selectbox(key="cov-theme").set_value("mobilite--preparer-un-permis").run()
+    assert int(at.metric[0].value) > at_20
+    assert any("Mobilité : arrêts" in s.value for s in at.subheader)
+    assert not at.exception
+
+
+def test_white_zones_page_in_minutes_with_sites_and_target(demo_copy):
+    at = open_page(ZONES)
+    at.radio(key="cov-unit").set_value("minutes").run()
+    at.selectbox(key="cov-target").set_value("part_foyers_rsa").run()
+    assert "Foyers allocataires du RSA" in at.metric[2].label
+    assert any("Où ouvrir" in s.value for s in at.subheader)
+    sites = at.dataframe[1].value if len(at.dataframe) > 1 else None
+    assert sites is not None and len(sites) == 3
+    at.number_input(key="cov-sites").set_value(0).run()
+    assert not any("Où ouvrir" in s.value for s in at.subheader)
+    assert not at.exception

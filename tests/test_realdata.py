@@ -181,3 +181,25 @@ def test_real_france_services_are_counted_once_per_place(real_offer, real_data):
     in_34 = fs_2022[fs_2022["insee_dep"] == "34"]
     ids = {f"france-services:{i}" for i in in_34["id_fs"]}
     assert ids <= set(ws.offer["id"])
+
+
+def test_real_montpellier_gtfs_feed(real_data, tmp_path):
+    import zipfile
+
+    from diagnostic.transport import import_gtfs
+    from diagnostic.workspace import load_workspace
+    communes, indicators, groupings, _ = build_inputs(real_data, "34", tmp_path)
+    create_workspace(tmp_path / "ws", communes, indicators, groupings)
+    feed = real_data / "transport" / "tam_montpellier_gtfs_2025-10"
+    archive = tmp_path / "TAM_MMM_GTFS.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for txt in feed.glob("*.txt"):
+            out.write(txt, txt.name)
+    report = import_gtfs(load_workspace(tmp_path / "ws"), archive)
+    stops = pd.read_csv(feed / "stops.txt", dtype=str, encoding="utf-8-sig")
+    points = stops[stops["location_type"].fillna("0").isin(["0", ""])]
+    assert report.kept + report.outside == len(points)
+    assert report.outside == 0  # the whole feed lies in Hérault
+    ws = load_workspace(tmp_path / "ws")
+    assert ws.stops["code_insee"].nunique() == 34  # Montpellier's 31 communes and 3 neighbours
+    assert ws.stops["departures"].isna().all()  # this extract has no stop_times.txt

@@ -127,3 +127,22 @@ def test_partner_file_is_imported_through_the_upload_widget(app_url, browser, ou
     page.get_by_text("service(s) importé(s) depuis « partenaire_mobilite.csv »").wait_for(timeout=30_000)
     assert page.get_by_text("Lignes refusées").is_visible()
     page.screenshot(path=str(output_dir / "offre-import.png"), full_page=True)
+
+
+def test_moving_the_threshold_changes_the_white_zones(app_url, browser, output_dir):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    page.goto(f"{app_url}/Zones_blanches")
+    page.wait_for_selector(READY, timeout=30_000)
+    metric = page.locator("[data-testid=stMetricValue]").first
+    before = int(metric.inner_text())
+    thumb = page.get_by_role("slider", name="Seuil (km par la route)")
+    thumb.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"document.querySelector('[data-testid=stMetricValue]').innerText != '{before}'",
+                           timeout=30_000)
+    page.wait_for_selector(READY, timeout=30_000)
+    after = int(metric.inner_text())
+    assert after < before
+    wait_for_services(page, lambda n: n > 0)
+    page.screenshot(path=str(output_dir / "zones-blanches.png"), full_page=True)
