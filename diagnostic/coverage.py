@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
+from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
 from diagnostic.errors import InputError
@@ -194,19 +195,26 @@ class Sites:
 def greedy_sites(demand_xy: np.ndarray, weights: np.ndarray, covered: np.ndarray,
                  candidates_xy: np.ndarray, reach_m: float, k: int) -> tuple[list[int], list[float]]:
     """Greedy maximal coverage: pick, one after another, the candidate that covers the most
-    still-uncovered weight within `reach_m`. Returns the chosen candidates and their gains."""
-    tree = cKDTree(demand_xy)
-    reach = tree.query_ball_point(candidates_xy, r=reach_m, workers=2)
+    still-uncovered weight within `reach_m`. Returns the chosen candidates and their gains.
+
+    The candidate × demand reach matrix is sparse, so each round is one matrix-vector product.
+    """
+    reach = cKDTree(demand_xy).query_ball_point(candidates_xy, r=reach_m, workers=2)
+    lengths = np.fromiter((len(r) for r in reach), dtype=np.int64, count=len(reach))
+    columns = np.concatenate([np.asarray(r, dtype=np.int64) for r in reach]) if lengths.sum() else \
+        np.zeros(0, dtype=np.int64)
+    matrix = csr_matrix((np.ones(len(columns)), columns, np.concatenate([[0], np.cumsum(lengths)])),
+                        shape=(len(candidates_xy), len(demand_xy)))
     uncovered = np.where(covered, 0.0, weights.astype(float))
     chosen, gains = [], []
     for _ in range(min(k, len(candidates_xy))):
-        gain = np.array([uncovered[idx].sum() if len(idx) else 0.0 for idx in reach])
+        gain = matrix @ uncovered
         best = int(np.argmax(gain))
         if gain[best] <= 0:
             break
         chosen.append(best)
         gains.append(float(gain[best]))
-        uncovered[reach[best]] = 0.0
+        uncovered[matrix.indices[matrix.indptr[best]:matrix.indptr[best + 1]]] = 0.0
     return chosen, gains
 
 
@@ -311,3 +319,36 @@ def capacity_by_territory(index: pd.Series, ws, level: str) -> pd.DataFrame:
     sums.loc["Département"] = frame[["weighted", "population", "without"]].sum()
     sums["mean_index"] = sums["weighted"] / sums["population"]
     return sums[["mean_index", "without", "population"]]
+
+
+def distances_by_theme(supply_xy: np.ndarray, supply_themes: list[list[str]], demand_xy: np.ndarray,
+                       themes: list[str]) -> dict[str, np.ndarray]:
+    """Straight-line distance (m) from every demand point to the nearest service of each theme."""
+    out = {}
+    for theme in themes:
+        mask = np.fromiter((matches_themes(ts, (theme,)) for ts in supply_themes), dtype=bool,
+                           count=len(supply_themes))
+        out[theme] = nearest(supply_xy[mask], demand_xy)[0]
+    return out
+
+
+def themes_overview(ws, params: CoverageParams) -> pd.DataFrame:
+    """For every top-level theme of the offer, with the same thresholds: white-zone communes and
+    people, and the population-weighted coverage rate."""
+    services = ws.offer[ws.offer["modes"].map(lambda ms: bool({"en-presentiel", "itinerant"} & set(ms)))
+                        & ws.offer["lat"].notna()]
+    crs = metric_crs(ws.communes)
+    supply = to_metric(services["lon"].to_numpy(float), services["lat"].to_numpy(float), crs)
+    demand = demand_points(ws.communes)
+    themes = [t for t in top_themes() if any(top_theme(x) == t for ts in ws.offer["themes"] for x in ts)]
+    distances = distances_by_theme(supply, list(services["themes"]), demand[["x", "y"]].to_numpy(), themes)
+    population = ws.communes["population"].to_numpy(float)
+    rows = []
+    for theme, distance in distances.items():
+        road_km = distance / 1000 * params.detour
+        beyond = (road_km / params.speed_kmh * 60 > params.max_minutes) if params.max_minutes \
+            else road_km > params.max_km
+        rows.append({"theme": theme, "white_communes": int(beyond.sum()),
+                     "white_population": float(population[beyond].sum()),
+                     "coverage_rate": float(population[~beyond].sum() / population.sum() * 100)})
+    return pd.DataFrame(rows)

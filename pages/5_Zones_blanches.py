@@ -9,7 +9,8 @@ import ui
 from diagnostic import maps
 from diagnostic.coverage import (DISTANCE_LABELS, CoverageParams, capacity_access, capacity_by_territory,
                                  distance_distribution,
-                                 export_table, masked_target, suggest_sites, territory_summary)
+                                 export_table, masked_target, suggest_sites, territory_summary,
+                                 themes_overview)
 from diagnostic.export.csv import csv_bytes
 from diagnostic.indicators import fmt_number
 from diagnostic.territory import COMMUNE_LEVEL
@@ -98,6 +99,14 @@ st.altair_chart(alt.Chart(dist).mark_bar(color="#6b8fb5").encode(
     y=alt.Y("population:Q", title="Habitants"),
     tooltip=[alt.Tooltip("classe:N", title="Distance"), alt.Tooltip("population:Q", title="Habitants", format=",.0f")]),
     width="stretch")
+
+with st.expander("Toutes les thématiques avec ces seuils"):
+    overview = themes_overview(ws, params)
+    ui.table(pd.DataFrame({"Thématique": overview["theme"].map(labels),
+                           "Communes en zone blanche": overview["white_communes"],
+                           "Habitants en zone blanche": overview["white_population"].round(0),
+                           "Taux de couverture (%)": overview["coverage_rate"].round(1)})
+             .sort_values("Taux de couverture (%)"))
 
 if sites is not None and not sites.candidates.empty:
     st.subheader("Où ouvrir un nouveau service ?")

@@ -209,3 +209,14 @@ def test_mobility_white_zone_needs_both_criteria(demo_copy):
     both = mobility_white_zones(ws, result.communes)
     assert (both["mobility_white_zone"] == (~both["stop_nearby"] & both["no_service"])).all()
     assert 0 < both["mobility_white_zone"].sum() < both["no_service"].sum()  # stops rescue some
+
+
+def test_overview_of_all_themes_matches_the_single_theme_result(demo_copy):
+    from diagnostic.coverage import themes_overview
+    ws = load_workspace(demo_copy)
+    params = CoverageParams(("mobilite",), max_km=12)
+    overview = themes_overview(ws, params).set_index("theme")
+    single = commune_coverage(ws, params).white_zones()
+    assert overview.loc["mobilite", "white_communes"] == len(single)
+    assert overview.loc["mobilite", "white_population"] == single["population"].sum()
+    assert len(overview) >= 10

@@ -184,8 +184,8 @@ def test_white_zones_page_in_minutes_with_sites_and_target(demo_copy):
     at.selectbox(key="cov-target").set_value("part_foyers_rsa").run()
     assert "Foyers allocataires du RSA" in at.metric[2].label
     assert any("Où ouvrir" in s.value for s in at.subheader)
-    sites = at.dataframe[1].value if len(at.dataframe) > 1 else None
-    assert sites is not None and len(sites) == 3
+    sites = [d.value for d in at.dataframe if "Ordre" in d.value.columns]
+    assert len(sites) == 1 and len(sites[0]) == 3
     at.number_input(key="cov-sites").set_value(0).run()
     assert not any("Où ouvrir" in s.value for s in at.subheader)
     assert not at.exception
