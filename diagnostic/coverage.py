@@ -324,12 +324,10 @@ def capacity_by_territory(index: pd.Series, ws, level: str) -> pd.DataFrame:
 def distances_by_theme(supply_xy: np.ndarray, supply_themes: list[list[str]], demand_xy: np.ndarray,
                        themes: list[str]) -> dict[str, np.ndarray]:
     """Straight-line distance (m) from every demand point to the nearest service of each theme."""
-    out = {}
-    for theme in themes:
-        mask = np.fromiter((matches_themes(ts, (theme,)) for ts in supply_themes), dtype=bool,
-                           count=len(supply_themes))
-        out[theme] = nearest(supply_xy[mask], demand_xy)[0]
-    return out
+    tags = [set(ts) | {top_theme(t) for t in ts} for ts in supply_themes]  # one pass over the offer
+    masks = {theme: np.fromiter((theme in tag for tag in tags), dtype=bool, count=len(tags))
+             for theme in themes}
+    return {theme: nearest(supply_xy[mask], demand_xy)[0] for theme, mask in masks.items()}
 
 
 def themes_overview(ws, params: CoverageParams) -> pd.DataFrame:
