@@ -10,6 +10,7 @@ import streamlit as st
 
 from diagnostic import DEMO_LABEL
 from diagnostic.coverage import CoverageParams, commune_coverage
+from diagnostic.export.csv import csv_bytes
 from diagnostic.profile import Profile, alerts_overview, commune_card, indicator_profile, key_figures
 from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, levels
 from diagnostic.topology import Topology, encode
@@ -23,7 +24,8 @@ PAGES = [("app.py", "Accueil", ":material/home:"),
          ("pages/2_Profil_socio-économique.py", "Profil socio-économique", ":material/bar_chart:"),
          ("pages/4_Offre_d_insertion.py", "Offre d'insertion", ":material/location_on:"),
          ("pages/5_Zones_blanches.py", "Zones blanches", ":material/wrong_location:"),
-         ("pages/3_Catalogue_des_indicateurs.py", "Catalogue des indicateurs", ":material/menu_book:")]
+         ("pages/3_Catalogue_des_indicateurs.py", "Catalogue des indicateurs", ":material/menu_book:"),
+         ("pages/6_Export.py", "Export", ":material/download:")]
 LANG_SCRIPT = "<script>document.documentElement.lang = 'fr';</script>"
 
 
@@ -156,3 +158,9 @@ def _coverage(path: str, stamp: tuple, params: CoverageParams, _ws: Workspace):
 def coverage(ws: Workspace, params: CoverageParams):
     """The coverage of a theme with these parameters, cached per workspace version."""
     return _coverage(str(ws.path), version(ws.path), params, ws)
+
+
+
+def download(frame, file_name: str, label: str = "Télécharger ce tableau (CSV)") -> None:
+    """A download button for a table, as the French CSV of the exports."""
+    st.download_button(label, csv_bytes(frame), file_name=file_name, mime="text/csv", key=f"dl-{file_name}")

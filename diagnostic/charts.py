@@ -5,13 +5,11 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from diagnostic.maps import STATUS_COLOURS, short_group_name
+from diagnostic.maps import MAX_BARS, NEUTRAL, STATUS_COLOURS, short_group_name
 from diagnostic.profile import Profile
 from diagnostic.territory import COMMUNE_LEVEL
 from diagnostic.themes import theme_labels
 
-MAX_BARS = 25
-NEUTRAL = "#6b8fb5"
 
 
 def comparison_chart(profile: Profile) -> alt.LayerChart:

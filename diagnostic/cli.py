@@ -11,7 +11,10 @@ import pandas as pd
 from diagnostic.coverage import (CoverageParams, CoverageResult, check_themes, commune_coverage,
                                  export_table)
 from diagnostic.errors import InputError
-from diagnostic.export.csv import write_csv
+from diagnostic.export.annex import AnnexChoice, annex_context, annex_tables
+from diagnostic.export.csv import write_csv, write_csv_folder
+from diagnostic.export.excel import workbook_bytes
+from diagnostic.export.pdf import TITLE, annex_pdf
 from diagnostic.io.offer_files import FORMATS
 from diagnostic.offer import import_offer
 from diagnostic.profile import SECRET_LABEL, indicator_profile
@@ -88,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="population cible : population ou identifiant d'indicateur (ex. part_foyers_rsa)")
     cov.add_argument("--out", required=True, type=Path, help="fichier CSV à écrire")
 
+    export = sub.add_parser("export", help="exporter le diagnostic partagé (annexe du pacte)",
+                            description="Écrit l'annexe en PDF, un dossier de CSV (un par tableau, avec "
+                                        "metadonnees.csv) ou un classeur Excel.")
+    export.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
+    export.add_argument("--format", required=True, choices=["pdf", "csv", "xlsx"], help="format")
+    export.add_argument("--out", required=True, type=Path, help="fichier (pdf, xlsx) ou dossier (csv)")
+    export.add_argument("--level", help="niveau d'analyse (défaut : premier niveau de regroupement)")
+    export.add_argument("--territory", default="", help="un seul territoire du niveau (défaut : tous)")
+
     demo = sub.add_parser("demo", help="régénérer le département de démonstration (données fictives)",
                           description="Génère de façon déterministe le département fictif.")
     demo.add_argument("--out", required=True, type=Path, help="dossier à créer")
@@ -123,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             white = result.white_zones()
             print(f"{len(white)} commune(s) en zone blanche ({white['population'].sum():,.0f} habitants)"
                   f" ; résultat écrit dans {args.out}.".replace(",", "\u202f"))
+        elif args.command == "export":
+            print(export_annex(args))
         elif args.command == "demo":
             from diagnostic.demo import write_demo
             write_demo(args.out, args.communes, args.seed)
@@ -175,3 +189,27 @@ def run_coverage(ws, args) -> CoverageResult:
     params = CoverageParams(themes, args.max_km, args.max_minutes, args.detour, args.speed, args.remote,
                             args.target)
     return commune_coverage(ws, params)
+
+
+def export_annex(args) -> str:
+    """Write the annex in the asked format; returns what was written, in French."""
+    ws = load_workspace(args.workspace)
+    options = levels(ws.groupings)
+    level = args.level or options[1 if len(options) > 1 else 0]
+    if level not in options:
+        raise InputError(f"niveau inconnu « {level} ».", field="--level",
+                         fix=f"Niveaux disponibles : {', '.join(options)}.")
+    if args.territory and args.territory not in set(ws.groupings.get(level, pd.Series(dtype=str))):
+        raise InputError(f"territoire inconnu « {args.territory} » au niveau {level}.", field="--territory")
+    choice = AnnexChoice(level, args.territory)
+    context = annex_context(ws, choice)
+    if args.format == "pdf":
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_bytes(annex_pdf(ws, choice))
+    elif args.format == "xlsx":
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_bytes(workbook_bytes(annex_tables(ws, choice), TITLE, context))
+    else:
+        files = write_csv_folder(annex_tables(ws, choice), args.out, context)
+        return f"{len(files)} fichiers CSV écrits dans {args.out}."
+    return f"Annexe écrite dans {args.out}."

@@ -26,6 +26,8 @@ TOPOJSON_JS = "/app/static/topojson-client.min.js"
 NO_DATA_COLOUR = "#d9d9d9"
 SEQUENTIAL = ["#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000"]  # ColorBrewer OrRd
 SEQUENTIAL_GOOD = ["#f0f9e8", "#bae4bc", "#7bccc4", "#43a2ca", "#0868ac"]  # GnBu
+NEUTRAL = "#6b8fb5"  # bars of an indicator without thresholds
+MAX_BARS = 25  # communes drawn in a comparison chart at commune level
 STATUS_COLOURS = {"favorable": "#1a9850", "vigilance": "#fdae61", "alerte": "#d73027"}
 QUALITATIVE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
                "#666666", "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6"]

@@ -34,8 +34,16 @@ def indicator_profile(ws: Workspace, indicator_id: str, level: str) -> Profile:
 
     Columns: territory (display name), numerator, denominator, value, communes, communes_missing,
     secret ("", "primaire" or "secondaire"), status (favorable/vigilance/alerte or None).
-    Masked rows have no numerator nor value.
+    Masked rows have no numerator nor value. Results are kept in ``ws.memo``: the workspace is
+    immutable once loaded, so the same indicator at the same level is computed once.
     """
+    key = ("profile", indicator_id, level)
+    if key not in ws.memo:
+        ws.memo[key] = _indicator_profile(ws, indicator_id, level)
+    return ws.memo[key]
+
+
+def _indicator_profile(ws: Workspace, indicator_id: str, level: str) -> Profile:
     indicator = ws.catalogue[indicator_id]
     groups = group_of(ws.communes, ws.groupings, level)
     table = aggregate(ws.values, groups, indicator)

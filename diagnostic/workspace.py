@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -48,6 +48,7 @@ class Workspace:
     values: pd.DataFrame
     offer: pd.DataFrame
     stops: pd.DataFrame
+    memo: dict = field(default_factory=dict, repr=False)  # results computed on this loaded version
 
     @property
     def name(self) -> str:

@@ -41,5 +41,6 @@ if ws.fictional:
     st.caption("Données fictives du département de démonstration.")
 table = ui.cached_key_figures(ws, level)
 ui.table(table.round(1))
+ui.download(table.round(1), "chiffres_cles.csv")
 st.caption("Les taux sont recalculés à partir des numérateurs et dénominateurs de chaque territoire ; "
            "les valeurs vides sont masquées (secret statistique) ou non renseignées.")

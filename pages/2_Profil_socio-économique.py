@@ -74,5 +74,6 @@ shown = table.round({"value": 1}).rename(columns={"territory": "Territoire", "nu
                               "secret": "Secret statistique", "status": "Seuil"})
 shown = shown.drop(columns=["—"], errors="ignore")
 ui.table(shown, hide_index=level != COMMUNE_LEVEL)
+ui.download(shown.reset_index(names="Code"), f"profil_{indicator_id}.csv")
 st.caption(f"Petits effectifs (moins de {ws.secret_threshold}) masqués, ainsi qu'une valeur voisine "
            "quand elle permettrait de les recalculer (secret secondaire).")

@@ -77,8 +77,10 @@ else:
         st.caption("Choisissez un niveau de regroupement pour voir le tableau par territoire.")
 
     st.subheader("Liste des services")
-    ui.table(offer_list(shown, ws.commune_names(), pd.Timestamp.today().normalize())
-             .sort_values("Mise à jour", ascending=False))
+    listing = offer_list(shown, ws.commune_names(), pd.Timestamp.today().normalize()) \
+        .sort_values("Mise à jour", ascending=False)
+    ui.table(listing)
+    ui.download(listing, "offre_insertion.csv")
 
 st.subheader("Importer un fichier")
 with st.expander("Ajouter des services ou des lieux (data·inclusion, médiation numérique, "

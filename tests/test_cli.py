@@ -1,6 +1,7 @@
 """The command line: French help, create and indicators, clean failures."""
 
 import subprocess
+import zipfile
 import sys
 from pathlib import Path
 
@@ -156,3 +157,22 @@ def test_import_gtfs_command(demo_copy, tmp_path):
     bad.write_bytes(b"x")
     result = run("import-gtfs", "--workspace", demo_copy, bad)
     assert result.returncode == 1 and "archive zip" in result.stderr
+
+
+@pytest.mark.parametrize("fmt, name", [("pdf", "annexe.pdf"), ("xlsx", "annexe.xlsx"), ("csv", "tableaux")])
+def test_export_in_each_format(tmp_path, fmt, name):
+    out = tmp_path / name
+    result = run("export", "--format", fmt, "--out", out, "--level", "EPCI")
+    assert result.returncode == 0, result.stderr
+    if fmt == "pdf":
+        assert out.read_bytes().startswith(b"%PDF")
+    elif fmt == "xlsx":
+        assert zipfile.is_zipfile(out)
+    else:
+        assert (out / "metadonnees.csv").is_file() and (out / "offre_thematiques.csv").is_file()
+
+
+def test_export_unknown_territory_fails_cleanly(tmp_path):
+    result = run("export", "--format", "xlsx", "--out", tmp_path / "a.xlsx", "--territory", "Atlantide")
+    assert result.returncode == 1 and "territoire inconnu" in result.stderr
+    assert not (tmp_path / "a.xlsx").exists()

@@ -189,3 +189,18 @@ def test_white_zones_page_in_minutes_with_sites_and_target(demo_copy):
     at.number_input(key="cov-sites").set_value(0).run()
     assert not any("Où ouvrir" in s.value for s in at.subheader)
     assert not at.exception
+
+
+EXPORT = "pages/6_Export.py"
+
+
+def test_export_page_prepares_the_annex_on_demand(demo_copy):
+    at = open_page(EXPORT)
+    assert not at.get("download_button")  # nothing is generated before it is asked
+    at.selectbox(key="export-territory").set_value("Territoire du Centre").run()
+    at.button(key="export-prepare").click().run()
+    assert not at.exception
+    assert at.status[0].label == "Annexe prête"
+    assert len(at.get("download_button")) == 3
+    at.selectbox(key="export-territory").set_value("").run()
+    assert not at.get("download_button")  # another territory: the files must be prepared again

@@ -203,3 +203,22 @@ def test_real_montpellier_gtfs_feed(real_data, tmp_path):
     ws = load_workspace(tmp_path / "ws")
     assert ws.stops["code_insee"].nunique() == 34  # Montpellier's 31 communes and 3 neighbours
     assert ws.stops["departures"].isna().all()  # this extract has no stop_times.txt
+
+
+def test_real_herault_annex_in_every_format(real_data, tmp_path):
+    import openpyxl
+
+    from diagnostic.export.annex import AnnexChoice, annex_tables
+    from diagnostic.export.excel import workbook_bytes
+    from diagnostic.export.pdf import annex_pdf
+    from diagnostic.workspace import load_workspace
+    communes, indicators, groupings, _ = build_inputs(real_data, "34", tmp_path)
+    create_workspace(tmp_path / "ws", communes, indicators, groupings, name="Hérault")
+    ws = load_workspace(tmp_path / "ws")
+    choice = AnnexChoice("EPCI", "Montpellier Méditerranée Métropole")
+    tables = {t.key: t for t in annex_tables(ws, choice)}
+    assert len(tables["communes"].frame) == 31
+    assert annex_pdf(ws, choice).startswith(b"%PDF")
+    path = tmp_path / "herault.xlsx"
+    path.write_bytes(workbook_bytes(list(tables.values()), "Annexe", "Hérault"))
+    assert "profil_part_60_ans_et_plus" in openpyxl.load_workbook(path).sheetnames

@@ -30,3 +30,20 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
         if not pd.api.types.is_numeric_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise)
     return safe.to_csv(sep=";", decimal=",", index=False).encode("utf-8-sig")
+
+
+def write_csv_folder(tables, folder: Path, context: str) -> list[Path]:
+    """One CSV per table, and metadonnees.csv stating for each file its title, sources, vintages
+    and parameters (`context` says which workspace, level and territory)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in tables:
+        path = folder / f"{table.key}.csv"
+        write_csv(table.frame, path)
+        written.append(path)
+    meta = pd.DataFrame({"fichier": [p.name for p in written], "titre": [t.title for t in tables],
+                         "sources_millesimes_parametres": [t.note for t in tables],
+                         "contexte": context})
+    write_csv(meta, folder / "metadonnees.csv")
+    return [*written, folder / "metadonnees.csv"]

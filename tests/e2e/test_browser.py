@@ -146,3 +146,17 @@ def test_moving_the_threshold_changes_the_white_zones(app_url, browser, output_d
     assert after < before
     wait_for_services(page, lambda n: n > 0)
     page.screenshot(path=str(output_dir / "zones-blanches.png"), full_page=True)
+
+
+def test_annex_download_gives_a_pdf(app_url, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR", accept_downloads=True)
+    page.goto(f"{app_url}/Export")
+    page.wait_for_selector(READY, timeout=30_000)
+    page.get_by_role("button", name="Préparer l'annexe").click()
+    button = page.get_by_role("button", name="Télécharger l'annexe (PDF)")
+    button.wait_for(timeout=60_000)
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.name == "annexe_diagnostic_pti.pdf" and path.read_bytes().startswith(b"%PDF")

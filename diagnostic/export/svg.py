@@ -1,0 +1,96 @@
+"""Static SVG maps for documents: the same shapes and classes as the app, no tiles, no script."""
+
+from __future__ import annotations
+
+import html
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import Transformer
+
+from diagnostic.territory import metric_crs
+
+WIDTH = 520
+
+
+def svg_map(shapes: gpd.GeoDataFrame, fills: list[str], borders: gpd.GeoDataFrame | None = None,
+            points: list[tuple[float, float, str]] = (), labels: list[tuple[float, float, str]] = (),
+            width: int = WIDTH) -> str:
+    """Polygons filled with `fills` (one colour per shape), optional thicker borders (e.g. the
+    territories), points (lon, lat, colour) and text labels (lon, lat, text), in a metric
+    projection scaled to `width` pixels."""
+    crs = metric_crs(shapes.assign(code_insee=shapes.get("code_insee", "00000")))
+    metric = shapes.to_crs(crs)
+    minx, miny, maxx, maxy = metric.total_bounds
+    scale = width / (maxx - minx)
+    height = int((maxy - miny) * scale) + 1
+
+    def path(geom) -> str:
+        parts = []
+        for polygon in shapely.get_parts(geom):
+            for ring in [polygon.exterior, *polygon.interiors]:
+                xy = np.asarray(ring.coords)
+                x = np.round((xy[:, 0] - minx) * scale, 1)
+                y = np.round((maxy - xy[:, 1]) * scale, 1)
+                keep = np.r_[True, (np.diff(x) != 0) | (np.diff(y) != 0)]  # points closer than 0.1 px
+                x, y = x[keep], y[keep]
+                parts.append("M" + "L".join(f"{a:g},{b:g}" for a, b in zip(x, y, strict=True)) + "Z")
+        return "".join(parts)
+
+    body = [f'<path d="{path(g)}" fill="{f}" stroke="#ffffff" stroke-width="0.4"/>'
+            for g, f in zip(metric.geometry, fills, strict=True)]
+    if borders is not None:
+        body += [f'<path d="{path(g)}" fill="none" stroke="#222222" stroke-width="1.2"/>'
+                 for g in borders.to_crs(crs).geometry]
+    outline = shapely.union_all(metric.geometry.to_numpy())
+    body.append(f'<path d="{path(outline)}" fill="none" stroke="#222222" stroke-width="1.2"/>')
+    to_metric = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    for (lon, lat, colour), (mx, my) in zip(points, _metric(to_metric, points), strict=True):
+        body.append(f'<circle cx="{(mx - minx) * scale:.1f}" cy="{(maxy - my) * scale:.1f}" r="2.6" '
+                    f'fill="{colour}" stroke="#ffffff" stroke-width="0.5"/>')
+    for (lon, lat, text), (mx, my) in zip(labels, _metric(to_metric, labels), strict=True):
+        body.append(f'<text x="{(mx - minx) * scale:.1f}" y="{(maxy - my) * scale:.1f}" font-size="9" '
+                    f'text-anchor="middle" font-weight="bold" fill="#111111">{html.escape(text)}</text>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+            f'width="{width}" height="{height}">{"".join(body)}</svg>')
+
+
+def _metric(transformer: Transformer, items) -> list[tuple[float, float]]:
+    if not items:
+        return []
+    lon, lat = np.array([i[0] for i in items]), np.array([i[1] for i in items])
+    x, y = transformer.transform(lon, lat)
+    return list(zip(x, y, strict=True))
+
+
+def svg_bar_chart(labels: list[str], values: list[float], colours: list[str], unit: str,
+                  rules: list[tuple[str, float, str]], width: int = 520) -> str:
+    """Horizontal bars (one per territory) with vertical reference rules (label, value, dash)."""
+    row, left, right, top = 18, 190, 20, 8
+    height = top + row * len(labels) + 40
+    peak = max([*values, *(v for _, v, _ in rules), 1e-9]) * 1.08
+    scale = (width - left - right) / peak
+    body = []
+    for i, (label, value, colour) in enumerate(zip(labels, values, colours, strict=True)):
+        y = top + i * row
+        body.append(f'<text x="{left - 6}" y="{y + 12}" font-size="9" text-anchor="end">{html.escape(label)}</text>')
+        body.append(f'<rect x="{left}" y="{y + 3}" width="{value * scale:.1f}" height="{row - 6}" fill="{colour}"/>')
+        body.append(f'<text x="{left + value * scale + 3:.1f}" y="{y + 12}" font-size="8">'
+                    f'{html.escape(_fr(value))}</text>')
+    bottom = top + row * len(labels)
+    for label, value, dash in rules:
+        x = left + value * scale
+        body.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" stroke="#222222" '
+                    f'stroke-width="1.2" stroke-dasharray="{dash}"/>')
+    body.append(f'<line x1="{left}" y1="{bottom}" x2="{width - right}" y2="{bottom}" stroke="#888888"/>')
+    legend = " · ".join(f"{label} : {_fr(value)} {unit}" for label, value, _ in rules)
+    body.append(f'<text x="{left}" y="{bottom + 16}" font-size="8.5">{html.escape(legend)}</text>')
+    body.append(f'<text x="{left}" y="{bottom + 30}" font-size="8" fill="#555555">trait plein : département ; '
+                f'tirets : seuils</text>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+            f'height="{height}">{"".join(body)}</svg>')
+
+
+def _fr(value: float) -> str:
+    return f"{value:,.1f}".replace(",", "\u202f").replace(".", ",")

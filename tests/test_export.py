@@ -1,0 +1,124 @@
+"""Exports of the shared diagnostic: CSV bytes, Excel numbers, the PDF annex."""
+
+import shutil
+import subprocess
+import zipfile
+from datetime import date
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from diagnostic.export.annex import AnnexChoice, annex_context, annex_tables, csv_zip
+from diagnostic.export.csv import csv_bytes, write_csv_folder
+from diagnostic.export.excel import workbook_bytes
+from diagnostic.export.pdf import TITLE, annex_pdf
+from diagnostic.profile import indicator_profile
+from diagnostic.workspace import DEMO_WORKSPACE, load_workspace
+
+TAS = "Territoire d'action sociale"
+
+
+@pytest.fixture(scope="module")
+def ws():
+    return load_workspace(DEMO_WORKSPACE)
+
+
+def test_csv_bytes_are_exactly_what_french_spreadsheets_expect():
+    frame = pd.DataFrame({"nom": ["=HYPERLINK(\"x\")", "+33 6", "-2", "@SUM(A1)", "\tcaché", "Épicerie ; « Cœur »"],
+                          "effectif": [12, 3, 0, 1500, 7, 2],
+                          "taux": [12.5, 0.25, 1.0, 3.0, 10.0, 1 / 3],
+                          "valeur": ["secret statistique", "4,2", "", "x", "y", "z"]})
+    expected = ("\ufeffnom;effectif;taux;valeur\n"
+                "\"'=HYPERLINK(\"\"x\"\")\";12;12,5;secret statistique\n"
+                "'+33 6;3;0,25;4,2\n"
+                "'-2;0;1,0;\n"
+                "'@SUM(A1);1500;3,0;x\n"
+                "'\tcaché;7;10,0;y\n"
+                "\"Épicerie ; « Cœur »\";2;0,3333333333333333;z\n")
+    assert csv_bytes(frame) == expected.encode("utf-8")
+
+
+def test_annex_tables_mask_small_counts_as_the_app(ws):
+    tables = {t.key: t for t in annex_tables(ws, AnnexChoice("commune", sections=["profil"]))}
+    rsa = tables["profil_part_foyers_rsa"].frame
+    app = indicator_profile(ws, "part_foyers_rsa", "commune").table
+    masked = (rsa["Foyers allocataires du RSA"] == "secret statistique").sum()
+    assert masked == (app["secret"] != "").sum() > 0
+    shown = pd.to_numeric(rsa["Foyers allocataires du RSA"], errors="coerce").dropna()
+    assert ((shown == 0) | (shown >= 5)).all()
+    assert "Millésime : décembre 2024" in tables["profil_part_foyers_rsa"].note
+
+
+def test_territory_choice_keeps_its_rows_and_the_reference(ws):
+    tables = {t.key: t for t in annex_tables(ws, AnnexChoice(TAS, "Territoire du Centre"))}
+    assert tables["chiffres_cles"].frame["Territoire"].tolist() == ["Territoire du Centre", "Département"]
+    centre = set(ws.groupings.index[ws.groupings[TAS] == "Territoire du Centre"])
+    assert set(tables["communes"].frame["Code INSEE"]) == centre
+    assert set(tables["zones_blanches_mobilite"].frame["Territoire"]) == {"Territoire du Centre", "Département"}
+
+
+def test_csv_folder_has_a_metadata_sidecar(ws, tmp_path):
+    tables = annex_tables(ws, AnnexChoice(TAS))
+    files = write_csv_folder(tables, tmp_path, annex_context(ws, AnnexChoice(TAS)))
+    meta = pd.read_csv(tmp_path / "metadonnees.csv", sep=";", encoding="utf-8-sig")
+    assert len(files) == len(tables) + 1 and set(meta["fichier"]) == {f"{t.key}.csv" for t in tables}
+    mobility = meta.set_index("fichier").loc["zones_blanches_mobilite.csv", "sources_millesimes_parametres"]
+    assert "facteur de détour de 1.3" in mobility or "facteur de détour de 1,3" in mobility
+    with zipfile.ZipFile(__import__("io").BytesIO(csv_zip(tables, "ctx"))) as archive:
+        assert "metadonnees.csv" in archive.namelist()
+
+
+def test_workbook_numbers_are_numbers(ws, tmp_path):
+    tables = annex_tables(ws, AnnexChoice(TAS))
+    path = tmp_path / "annexe.xlsx"
+    path.write_bytes(workbook_bytes(tables, TITLE, "contexte"))
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames[0] == "Sommaire" and len(book.sheetnames) == len(tables) + 1
+    sheet = book["profil_part_foyers_rsa"]
+    header = [c.value for c in sheet[3]]
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=4, values_only=True)}
+    value_col = header.index("Valeur (%)")
+    centre = rows["Territoire du Centre"]
+    assert isinstance(centre[header.index("Foyers allocataires du RSA")], int)
+    assert isinstance(centre[value_col], float)
+    expected = indicator_profile(ws, "part_foyers_rsa", TAS).table.loc["Territoire du Centre", "value"]
+    assert centre[value_col] == pytest.approx(round(expected, 2))
+    assert sheet.cell(row=4, column=value_col + 1).number_format == "#,##0.0#"
+    assert book["Sommaire"]["A1"].value == TITLE
+
+
+@pytest.fixture(scope="module")
+def annex(ws, tmp_path_factory, output_dir):
+    path = tmp_path_factory.mktemp("pdf") / "annexe.pdf"
+    path.write_bytes(annex_pdf(ws, AnnexChoice(TAS), today=date(2026, 11, 23)))
+    shutil.copy(path, output_dir / "annexe.pdf")
+    return path
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils absent")
+def test_pdf_annex_has_every_section_and_the_app_numbers(ws, annex):
+    info = subprocess.run(["pdfinfo", str(annex)], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages")))
+    assert 12 <= pages <= 40
+    text = pdf_text(annex)
+    for title in ["Annexe au pacte territorial pour l'insertion", "Sommaire", "Le territoire et ses regroupements",
+                  "Profil socio-économique", "L'offre d'insertion", "Zones blanches",
+                  "Sources et millésimes des indicateurs", "23 novembre 2026", "données sont fictives"]:
+        assert title in text, title
+    reference = indicator_profile(ws, "part_foyers_rsa", TAS).reference
+    assert f"{reference:.1f}".replace(".", ",") in text  # the département rate shown in the app
+    assert "341 637" in text.replace("\u202f", " ")  # the population of the département
+    assert f"Page 2 / {pages}" in text
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils absent")
+def test_pdf_first_pages_rendered_for_a_person_to_look_at(annex, output_dir):
+    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "4", str(annex),
+                    str(output_dir / "annexe-page")], check=True)
+    assert len(list(output_dir.glob("annexe-page-*.png"))) == 4
