@@ -38,6 +38,11 @@ class CoverageParams:
     count_remote: bool = False  # remote services and diffusion zones count as coverage
     target: str = POPULATION  # "population" or an indicator id whose numerator is counted
 
+    def reach_m(self) -> float:
+        """The threshold as a straight-line distance in metres (detour and speed applied)."""
+        road_km = self.max_minutes / 60 * self.speed_kmh if self.max_minutes else self.max_km
+        return road_km / self.detour * 1000
+
     def describe(self) -> str:
         """The method and parameters in plain French."""
         themes = ", ".join(self.themes) if self.themes else "toutes thématiques"
@@ -218,24 +223,50 @@ def greedy_sites(demand_xy: np.ndarray, weights: np.ndarray, covered: np.ndarray
     return chosen, gains
 
 
-def suggest_sites(ws, result: CoverageResult, k: int = 3) -> Sites:
-    """Where k new services would cover the most uncovered target people (commune centres as
-    candidates, existing services kept)."""
+def suggest_sites(ws, result: CoverageResult, k: int = 3, candidates: pd.DataFrame | None = None) -> Sites:
+    """Where k new services would cover the most uncovered target people, existing services kept.
+
+    Candidates are the communes' central points, or the places given (name, lat, lon).
+    """
     demand = demand_points(ws.communes)
     weights = result.communes["target"].fillna(0).to_numpy()
     covered = ~result.communes["white_zone"].to_numpy()
-    reach_km = (result.params.max_minutes / 60 * result.params.speed_kmh if result.params.max_minutes
-                else result.params.max_km)
-    reach_m = reach_km / result.params.detour * 1000
+    crs = metric_crs(ws.communes)
+    if candidates is None:
+        places = demand.assign(name=ws.commune_names().reindex(demand["code_insee"]).to_numpy())
+    else:
+        xy = to_metric(candidates["lon"].to_numpy(float), candidates["lat"].to_numpy(float), crs)
+        places = pd.DataFrame({"name": candidates["name"].to_numpy(), "x": xy[:, 0], "y": xy[:, 1]})
     chosen, gains = greedy_sites(demand[["x", "y"]].to_numpy(), weights, covered,
-                                 demand[["x", "y"]].to_numpy(), reach_m, k)
-    sites = demand.iloc[chosen].assign(name=ws.commune_names().reindex(demand["code_insee"].iloc[chosen]).to_numpy(),
-                                       gain=gains).reset_index(drop=True)
-    lon, lat = Transformer.from_crs(metric_crs(ws.communes), WGS84, always_xy=True).transform(
-        sites["x"].to_numpy(), sites["y"].to_numpy())
+                                 places[["x", "y"]].to_numpy(), result.params.reach_m(), k)
+    sites = places.iloc[chosen].assign(gain=gains).reset_index(drop=True)
+    lon, lat = Transformer.from_crs(crs, WGS84, always_xy=True).transform(sites["x"].to_numpy(),
+                                                                           sites["y"].to_numpy())
     sites["lon"], sites["lat"] = lon, lat
     before = float(weights[covered].sum())
     return Sites(sites, before, before + sum(gains), float(weights.sum()))
+
+
+def read_candidates(frame: pd.DataFrame, file: str) -> pd.DataFrame:
+    """Candidate places from a user's table: a name and decimal latitude/longitude columns."""
+    lower = {c.lower().strip(): c for c in frame.columns}
+    columns = {}
+    for target, names in {"name": ("nom", "name", "lieu", "libelle"), "lat": ("latitude", "lat", "y"),
+                          "lon": ("longitude", "lon", "lng", "x")}.items():
+        found = next((lower[n] for n in names if n in lower), None)
+        if found is None:
+            raise InputError(f"colonne « {names[0]} » introuvable (colonnes : {', '.join(frame.columns)}).",
+                             file=file, fix="Le fichier des lieux candidats a les colonnes nom, latitude, longitude.")
+        columns[target] = found
+    out = pd.DataFrame({"name": frame[columns["name"]].astype(str),
+                        "lat": pd.to_numeric(frame[columns["lat"]].astype(str).str.replace(",", "."), errors="coerce"),
+                        "lon": pd.to_numeric(frame[columns["lon"]].astype(str).str.replace(",", "."), errors="coerce")})
+    bad = out[["lat", "lon"]].isna().any(axis=1)
+    if bad.any():
+        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise InputError("coordonnées illisibles.", file=file, line=line, field="latitude/longitude",
+                         fix="Écrivez des degrés décimaux, par exemple 46,20 et 3,11.")
+    return out
 
 
 def two_step_fca(supply_xy: np.ndarray, capacity: np.ndarray, demand_xy: np.ndarray,
@@ -262,11 +293,9 @@ def capacity_access(ws, result: CoverageResult) -> pd.Series | None:
         return None
     crs = metric_crs(ws.communes)
     demand = demand_points(ws.communes)
-    reach_km = (result.params.max_minutes / 60 * result.params.speed_kmh if result.params.max_minutes
-                else result.params.max_km)
     index = two_step_fca(to_metric(services["lon"].to_numpy(float), services["lat"].to_numpy(float), crs),
                          services["capacity"].to_numpy(float), demand[["x", "y"]].to_numpy(),
-                         ws.communes["population"].to_numpy(float), reach_km / result.params.detour * 1000)
+                         ws.communes["population"].to_numpy(float), result.params.reach_m())
     return pd.Series(index * 1000, index=demand["code_insee"].to_numpy())
 
 
@@ -294,7 +323,8 @@ def export_table(result: CoverageResult, ws) -> pd.DataFrame:
     """The per-commune result as exported, parameters repeated on every line."""
     c = result.communes
     p = result.params
-    return pd.DataFrame({
+    access = capacity_access(ws, result)
+    table = pd.DataFrame({
         "code_insee": c["code_insee"], "commune": c["name"],
         "distance_vol_oiseau_km": c["distance_km"].round(2), "distance_route_km": c["road_km"].round(2),
         "temps_min": c["minutes"].round(1), "service_le_plus_proche": c["nearest"],
@@ -306,6 +336,9 @@ def export_table(result: CoverageResult, ws) -> pd.DataFrame:
         "vitesse_kmh": p.speed_kmh, "offre_a_distance_comptee": "oui" if p.count_remote else "non",
         "cible": p.target,
     })
+    if access is not None:  # capacity within reach per 1,000 inhabitants (2SFCA)
+        table.insert(10, "capacite_pour_1000_habitants", access.reindex(c["code_insee"]).round(3).to_numpy())
+    return table
 
 
 def capacity_by_territory(index: pd.Series, ws, level: str) -> pd.DataFrame:

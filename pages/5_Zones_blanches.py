@@ -1,5 +1,8 @@
 """Zones blanches: where the offer of a theme is out of reach, for whom, and where to add a site."""
 
+import tempfile
+from pathlib import Path
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -10,8 +13,10 @@ from diagnostic import maps
 from diagnostic.coverage import (DISTANCE_LABELS, CoverageParams, capacity_access, capacity_by_territory,
                                  distance_distribution,
                                  export_table, masked_target, suggest_sites, territory_summary,
-                                 themes_overview)
+                                 read_candidates, themes_overview)
+from diagnostic.errors import InputError
 from diagnostic.export.csv import csv_bytes
+from diagnostic.io.offer_files import read_any
 from diagnostic.indicators import fmt_number
 from diagnostic.territory import COMMUNE_LEVEL
 from diagnostic.themes import theme_labels, top_theme
@@ -63,7 +68,21 @@ summary = territory_summary(result, ws, group_level) if group_level else None
 m3.metric(f"Couverture — {target_label}", f"{fmt_number(summary.loc['Département', 'target_coverage_rate'])} %"
           if summary is not None else "–")
 
-sites = suggest_sites(ws, result, int(n_sites)) if n_sites else None
+candidates = None
+if n_sites:
+    with st.expander("Lieux candidats pour un nouveau service"):
+        upload = st.file_uploader("Liste de lieux (CSV ou Excel : nom, latitude, longitude) — sinon, les "
+                                  "centres des communes", type=["csv", "xlsx"], key="cov-candidates")
+        if upload is not None:
+            folder = Path(tempfile.mkdtemp(prefix="pti-sites-"))
+            path = folder / Path(upload.name).name
+            path.write_bytes(upload.getvalue())
+            try:
+                candidates = read_candidates(read_any(path), upload.name)
+                st.caption(f"{len(candidates)} lieu(x) candidat(s).")
+            except InputError as exc:
+                st.error(exc.french())
+sites = suggest_sites(ws, result, int(n_sites), candidates) if n_sites else None
 is_mobility = top_theme(theme) == "mobilite"
 stops = ws.stops if is_mobility else None
 col_map, col_legend = st.columns([4, 1])
@@ -110,9 +129,10 @@ with st.expander("Toutes les thématiques avec ces seuils"):
 
 if sites is not None and not sites.candidates.empty:
     st.subheader("Où ouvrir un nouveau service ?")
-    st.caption(f"Choix glouton parmi les centres des communes : chaque site ajouté couvre le plus de "
+    st.caption(f"Choix glouton parmi {'les lieux proposés' if candidates is not None else 'les centres des communes'} : "
+               f"chaque site ajouté couvre le plus de "
                f"« {target_label} » encore hors de portée, les services existants restant en place.")
-    ui.table(pd.DataFrame({"Ordre": range(1, len(sites.candidates) + 1), "Commune": sites.candidates["name"],
+    ui.table(pd.DataFrame({"Ordre": range(1, len(sites.candidates) + 1), "Lieu": sites.candidates["name"],
                            f"{target_label} nouvellement couverts": sites.candidates["gain"].round(0)}))
     st.markdown(f"Couverture de « {target_label} » : **{fmt_number(sites.covered_before / sites.total * 100)} %** "
                 f"aujourd'hui, **{fmt_number(sites.covered_after / sites.total * 100)} %** avec ces sites.")

@@ -220,3 +220,18 @@ def test_overview_of_all_themes_matches_the_single_theme_result(demo_copy):
     assert overview.loc["mobilite", "white_communes"] == len(single)
     assert overview.loc["mobilite", "white_population"] == single["population"].sum()
     assert len(overview) >= 10
+
+
+def test_sites_can_be_chosen_among_places_given_by_the_user(strip):
+    from diagnostic.coverage import read_candidates
+    ws = with_offer(strip, [service("a", 705_000, 6_605_000)])
+    result = commune_coverage(ws, CoverageParams(("mobilite",), max_km=8, detour=1.0))
+    places = [("Gare", 724_000, 6_605_000), ("Mairie annexe", 716_000, 6_605_000), ("Loin", 900_000, 6_605_000)]
+    frame = pd.DataFrame({"nom": [p[0] for p in places],
+                          "latitude": [str(TO_WGS84.transform(x, y)[1]).replace(".", ",") for _, x, y in places],
+                          "longitude": [TO_WGS84.transform(x, y)[0] for _, x, y in places]})
+    sites = suggest_sites(ws, result, 2, read_candidates(frame, "lieux.csv"))
+    assert sites.candidates["name"].tolist() == ["Gare", "Mairie annexe"]
+    assert sites.candidates["gain"].tolist() == [4000, 2000]
+    with pytest.raises(InputError, match="colonne « nom »"):
+        read_candidates(pd.DataFrame({"lieu_x": [1]}), "lieux.csv")
