@@ -11,6 +11,7 @@ import streamlit as st
 from diagnostic import DEMO_LABEL
 from diagnostic.coverage import CoverageParams, commune_coverage
 from diagnostic.export.csv import csv_bytes
+from diagnostic.store import Store, database_url
 from diagnostic.profile import Profile, alerts_overview, commune_card, indicator_profile, key_figures
 from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, levels
 from diagnostic.topology import Topology, encode
@@ -25,6 +26,7 @@ PAGES = [("app.py", "Accueil", ":material/home:"),
          ("pages/4_Offre_d_insertion.py", "Offre d'insertion", ":material/location_on:"),
          ("pages/5_Zones_blanches.py", "Zones blanches", ":material/wrong_location:"),
          ("pages/3_Catalogue_des_indicateurs.py", "Catalogue des indicateurs", ":material/menu_book:"),
+         ("pages/7_Seances.py", "Séances de travail", ":material/groups:"),
          ("pages/6_Export.py", "Export", ":material/download:")]
 LANG_SCRIPT = "<script>document.documentElement.lang = 'fr';</script>"
 
@@ -164,3 +166,18 @@ def coverage(ws: Workspace, params: CoverageParams):
 def download(frame, file_name: str, label: str = "Télécharger ce tableau (CSV)") -> None:
     """A download button for a table, as the French CSV of the exports."""
     st.download_button(label, csv_bytes(frame), file_name=file_name, mime="text/csv", key=f"dl-{file_name}")
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> Store:
+    return Store(url)
+
+
+def store(ws: Workspace) -> Store:
+    """The sessions' database of this workspace (one engine per server, shared by all users)."""
+    return _store(database_url(ws.path))
+
+
+def escape(text: str) -> str:
+    """User text shown with st.markdown: HTML and Markdown control characters neutralised."""
+    return html.escape(str(text)).replace("*", "\\*").replace("_", "\\_").replace("[", "\\[").replace("`", "\\`")

@@ -78,3 +78,22 @@ def theme_heatmap(table: pd.DataFrame, measure: str = "per_10000") -> alt.LayerC
         text="services:Q",
         color=alt.condition(alt.datum.manque, alt.value("#ffffff"), alt.value("#1a1a1a")))
     return alt.layer(cells, counts).properties(height=30 * data["thème"].nunique())
+
+
+def stakeholder_chart(rows: pd.DataFrame) -> alt.LayerChart:
+    """Influence × motivation of the partners (motivation: mean of the fit with their strategy and
+    the short-term impact on them), with the quadrants that suggest a cooperation mode."""
+    data = rows.assign(motivation=(rows["fit"] + rows["impact"]) / 2)[["name", "influence", "motivation"]]
+    scale = alt.Scale(domain=[0.5, 5.5])
+    points = alt.Chart(data).mark_circle(size=220, color="#1f5f99").encode(
+        x=alt.X("motivation:Q", title="Motivation (adéquation à sa stratégie, impact à court terme)", scale=scale),
+        y=alt.Y("influence:Q", title="Influence potentielle", scale=scale),
+        tooltip=[alt.Tooltip("name:N", title="Partenaire"), alt.Tooltip("influence:Q", title="Influence"),
+                 alt.Tooltip("motivation:Q", title="Motivation", format=".1f")])
+    labels = points.mark_text(dy=-14, fontSize=12, color="#1a1a1a").encode(text="name:N")
+    quadrants = pd.DataFrame({"x": [1.2, 4.8, 1.2, 4.8], "y": [5.3, 5.3, 0.7, 0.7],
+                              "texte": ["à convaincre (consultation)", "co-construction",
+                                        "information", "à associer (consultation)"]})
+    notes = alt.Chart(quadrants).mark_text(fontSize=11, color="#777777").encode(x="x:Q", y="y:Q", text="texte:N")
+    rules = alt.Chart(pd.DataFrame({"v": [3]})).mark_rule(strokeDash=[4, 4], color="#999999")
+    return alt.layer(rules.encode(x="v:Q"), rules.encode(y="v:Q"), notes, points, labels).properties(height=420)

@@ -204,3 +204,71 @@ def test_export_page_prepares_the_annex_on_demand(demo_copy):
     assert len(at.get("download_button")) == 3
     at.selectbox(key="export-territory").set_value("").run()
     assert not at.get("download_button")  # another territory: the files must be prepared again
+
+
+SEANCES = "pages/7_Seances.py"
+
+
+def submit(at, label):
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_session_page_create_add_vote_and_sheet(demo_copy):
+    at = open_page(SEANCES)
+    at.text_input(key="new-title").input("Mobilité dans le Centre")
+    at.text_input(key="new-name").input("Claire")
+    at.text_input(key="new-org").input("Conseil départemental")
+    submit(at, "Créer la séance")
+    assert at.title[0].value == "Mobilité dans le Centre"
+    code = at.markdown[0].value.split("**")[1]
+    assert len(code) == 6
+    at.text_area(key="finding-text").input("Aucun transport le samedi <b>matin</b>")
+    submit(at, "Ajouter le constat")
+    assert any("Aucun transport le samedi &lt;b&gt;matin&lt;/b&gt;" in m.value for m in at.markdown)
+    submit(at, "Voter")
+    assert any("**1 vote(s)**" in m.value for m in at.markdown)
+    assert any("Votes restants : 4" in c.value for c in at.caption)
+    # an action sheet, then a stale edit made from another participant's session
+    at.tabs[1].text_input[0].input("Plateforme mobilité")
+    submit(at, "Enregistrer la fiche")
+    assert any("Fiche enregistrée" in s.value for s in at.success)
+    from diagnostic.store import Store, database_url
+    store = Store(database_url(demo_copy))
+    other = store.join(code, "Alice", "CAF")
+    sheet = store.sheets(other.session_id)[0]
+    # Claire opens the sheet (version 1), Alice saves version 2, Claire saves her own change
+    at.run()  # the sheet list now has the new sheet
+    at.selectbox(key="sheet-choice").set_value(sheet["id"]).run()
+    store.update_sheet(other, sheet["id"], sheet["version"], {**sheet["data"], "pilot": "CAF"})
+    next(t for t in at.tabs[1].text_input if t.label == "Pilote (portage)").input("Région")
+    submit(at, "Enregistrer la fiche")
+    assert "modifiée par quelqu'un d'autre" in at.error[0].value
+    shown = [json.loads(j.value) if isinstance(j.value, str) else j.value for j in at.json]
+    assert [v["pilot"] for v in shown] == ["CAF", "Région"]  # the saved version and the refused one
+    assert store.sheets(other.session_id)[0]["data"]["pilot"] == "CAF"  # nothing overwritten
+
+
+def test_session_page_join_with_a_wrong_code_says_so(demo_copy):
+    at = open_page(SEANCES)
+    at.text_input(key="join-code").input("ZZZZZZ")
+    at.text_input(key="join-name").input("Bob")
+    at.text_input(key="join-org").input("CCAS")
+    submit(at, "Rejoindre")
+    assert "aucune séance n'a le code" in at.error[0].value
+
+
+def test_projection_mode_shows_the_code_and_ranking(demo_copy):
+    from diagnostic.store import Store, database_url
+    store = Store(database_url(demo_copy))
+    code, claire = store.create_session("Numérique", "Claire", "CD")
+    store.add_finding(claire, "Trop peu de conseillers numériques", "manque")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page(SEANCES)
+    at.session_state["participant"], at.session_state["code"] = claire, code
+    at.query_params["projection"] = "1"
+    at.run()
+    assert not at.exception
+    assert code in at.markdown[0].value
+    assert any("Trop peu de conseillers numériques" in m.value for m in at.markdown)
+    assert not at.button  # nothing to click on the projected screen
