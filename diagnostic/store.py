@@ -113,11 +113,15 @@ class Store:
 
     def __init__(self, url: str):
         sqlite = url.startswith("sqlite")
-        self.engine: Engine = create_engine(url, pool_pre_ping=True,
-                                            connect_args={"timeout": 30} if sqlite else {})
+        args = {"connect_args": {"timeout": 30}} if sqlite else {}
+        self.engine: Engine = create_engine(url, pool_pre_ping=True, **args)  # writes
+        self.reader: Engine = create_engine(url, pool_pre_ping=True, **args) if sqlite else self.engine
         if sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            # writers queue up (BEGIN IMMEDIATE) instead of failing; readers never wait (WAL)
+            for engine in (self.engine, self.reader):
+                event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+            event.listen(self.reader, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         self.migrate()
 
     def migrate(self) -> None:
@@ -153,7 +157,7 @@ class Store:
         raise RuntimeError("aucun code de séance disponible")
 
     def session(self, code: str) -> dict:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(sessions).where(sessions.c.code == code.strip().upper())).mappings().first()
         if row is None:
             raise InputError(f"aucune séance n'a le code « {code} ».", fix="Vérifiez le code affiché par l'animateur.")
@@ -229,7 +233,7 @@ class Store:
             conn.execute(votes.delete().where((votes.c.finding_id == finding_id) & (votes.c.participant_id == who.id)))
 
     def votes_left(self, who: Participant) -> int:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             allowance = conn.execute(select(sessions.c.votes_per_participant)
                                      .where(sessions.c.id == who.session_id)).scalar()
             used = conn.execute(select(func.count()).select_from(votes).where(votes.c.participant_id == who.id)).scalar()
@@ -243,16 +247,16 @@ class Store:
                  .order_by(count.desc(), findings.c.id))
         if not include_deleted:
             query = query.where(findings.c.deleted_at.is_(None))
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
     def my_votes(self, who: Participant) -> set[int]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return set(conn.execute(select(votes.c.finding_id).where(votes.c.participant_id == who.id)).scalars())
 
     def changes_marker(self, session_id: int) -> tuple:
         """A cheap fingerprint of the session's content: changes whenever anyone writes."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return tuple(conn.execute(select(
                 select(func.count(), func.max(findings.c.id)).where(findings.c.session_id == session_id)
                 .scalar_subquery(),
@@ -289,11 +293,11 @@ class Store:
         query = select(sheets).where(sheets.c.session_id == session_id).order_by(sheets.c.id)
         if not include_deleted:
             query = query.where(sheets.c.deleted_at.is_(None))
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
     def history(self, sheet_id: int) -> list[dict]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [dict(r) for r in conn.execute(select(sheet_history).where(sheet_history.c.sheet_id == sheet_id)
                                                   .order_by(sheet_history.c.version)).mappings()]
 
@@ -323,7 +327,7 @@ class Store:
             return stakeholder_id
 
     def stakeholders(self, session_id: int) -> list[dict]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [dict(r) for r in conn.execute(select(stakeholders).where(
                 (stakeholders.c.session_id == session_id) & stakeholders.c.deleted_at.is_(None))
                 .order_by(stakeholders.c.id)).mappings()]

@@ -108,8 +108,8 @@ def live_findings() -> None:
             left, right = st.columns([6, 1])
             left.markdown(f"**{finding['votes']} vote(s)** · {FINDING_KINDS[finding['kind']]} — "
                           f"{ui.escape(finding['text'])}")
-            left.caption(f"{finding['author']} ({finding['organisation']}) · "
-                         f"{labels.get(finding['theme'], '')} {finding['territory']}")
+            context = " · ".join(x for x in (labels.get(finding["theme"], ""), finding["territory"]) if x)
+            left.caption(f"{finding['author']} ({finding['organisation']})" + (f" · {context}" if context else ""))
             if projection or closed:
                 continue
             if finding["id"] in mine:

@@ -20,10 +20,14 @@ if chromium_path() is None:
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
+APP_WORKSPACE: list = []  # the workspace the test server runs on
+
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     workspace = tmp_path_factory.mktemp("ws") / "demo"
     shutil.copytree(DEMO_WORKSPACE, workspace)
+    APP_WORKSPACE[:] = [workspace]
     with dashboard(workspace) as url:
         yield url
 
@@ -160,3 +164,26 @@ def test_annex_download_gives_a_pdf(app_url, browser, tmp_path):
     path = tmp_path / info.value.suggested_filename
     info.value.save_as(path)
     assert path.name == "annexe_diagnostic_pti.pdf" and path.read_bytes().startswith(b"%PDF")
+
+
+def join(browser, url, code, name, organisation):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{url}/Seances?seance={code}")
+    page.wait_for_selector(READY, timeout=30_000)
+    page.get_by_label("Votre nom").nth(1).fill(name)
+    page.get_by_label("Votre organisation").nth(1).fill(organisation)
+    page.get_by_role("button", name="Rejoindre").click()
+    page.get_by_text(f"Code de la séance : {code}").wait_for(timeout=30_000)
+    return page
+
+
+def test_two_participants_see_each_others_findings_live(app_url, browser, output_dir):
+    from diagnostic.store import Store, database_url
+    code, _ = Store(database_url(APP_WORKSPACE[0])).create_session("Atelier mobilité", "Claire", "CD")
+    alice = join(browser, app_url, code, "Alice", "CAF")
+    bob = join(browser, app_url, code, "Bob", "CCAS")
+    alice.get_by_role("textbox", name="Constat", exact=True).fill("Le bus du marché ne passe plus le samedi")
+    alice.get_by_role("button", name="Ajouter le constat").click()
+    bob.get_by_text("Le bus du marché ne passe plus le samedi").wait_for(timeout=10_000)  # no reload
+    bob.screenshot(path=str(output_dir / "seance.png"), full_page=True)
