@@ -18,6 +18,7 @@ from diagnostic.export.pdf import TITLE, annex_pdf
 from diagnostic.io.offer_files import FORMATS
 from diagnostic.offer import import_offer
 from diagnostic.profile import SECRET_LABEL, indicator_profile
+from diagnostic.store import Store, database_url
 from diagnostic.territory import levels
 from diagnostic.transport import import_gtfs
 from diagnostic.workspace import create_workspace, load_workspace
@@ -203,13 +204,14 @@ def export_annex(args) -> str:
         raise InputError(f"territoire inconnu « {args.territory} » au niveau {level}.", field="--territory")
     choice = AnnexChoice(level, args.territory)
     context = annex_context(ws, choice)
+    store = Store(database_url(ws.path))
     if args.format == "pdf":
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(annex_pdf(ws, choice))
+        args.out.write_bytes(annex_pdf(ws, choice, store=store))
     elif args.format == "xlsx":
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(workbook_bytes(annex_tables(ws, choice), TITLE, context))
+        args.out.write_bytes(workbook_bytes(annex_tables(ws, choice, store), TITLE, context))
     else:
-        files = write_csv_folder(annex_tables(ws, choice), args.out, context)
+        files = write_csv_folder(annex_tables(ws, choice, store), args.out, context)
         return f"{len(files)} fichiers CSV écrits dans {args.out}."
     return f"Annexe écrite dans {args.out}."

@@ -113,7 +113,8 @@ class Store:
 
     def __init__(self, url: str):
         sqlite = url.startswith("sqlite")
-        args = {"connect_args": {"timeout": 30}} if sqlite else {}
+        # a working group is 10-30 people, each page refreshing every 2 s: enough connections for all
+        args = {"pool_size": 20, "max_overflow": 40, **({"connect_args": {"timeout": 30}} if sqlite else {})}
         self.engine: Engine = create_engine(url, pool_pre_ping=True, **args)  # writes
         self.reader: Engine = create_engine(url, pool_pre_ping=True, **args) if sqlite else self.engine
         if sqlite:
@@ -386,3 +387,9 @@ def _stakeholder_data(data: dict) -> dict:
     if not set(clean["modes"].values()) <= set(COOPERATION_MODES):
         raise InputError("mode de coopération inconnu.", fix=f"Modes : {', '.join(COOPERATION_MODES)}.")
     return clean
+
+
+def all_sessions(store: Store) -> list[dict]:
+    """Every session of the workspace, oldest first."""
+    with store.reader.connect() as conn:
+        return [dict(r) for r in conn.execute(select(sessions).order_by(sessions.c.id)).mappings()]

@@ -31,11 +31,11 @@ if not sections:
 elif st.button("Préparer l'annexe", type="primary", key="export-prepare"):
     with st.status("Préparation de l'annexe…", expanded=True) as status:
         st.write("Tableaux (CSV et Excel)…")
-        tables = annex_tables(ws, choice)
+        tables = annex_tables(ws, choice, ui.store(ws))
         context = annex_context(ws, choice)
         files = {"xlsx": workbook_bytes(tables, TITLE, context), "zip": csv_zip(tables, context)}
         st.write("Document PDF (cartes, graphiques, tableaux)…")
-        files["pdf"] = annex_pdf(ws, choice)
+        files["pdf"] = annex_pdf(ws, choice, store=ui.store(ws))
         st.session_state["export-files"] = files
         status.update(label="Annexe prête", state="complete")
 

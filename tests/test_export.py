@@ -122,3 +122,36 @@ def test_pdf_first_pages_rendered_for_a_person_to_look_at(annex, output_dir):
     subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "4", str(annex),
                     str(output_dir / "annexe-page")], check=True)
     assert len(list(output_dir.glob("annexe-page-*.png"))) == 4
+
+
+def test_annex_includes_the_sessions_findings_sheets_and_stakeholders(ws, tmp_path):
+    from diagnostic.store import Store
+    store = Store(f"sqlite:///{tmp_path / 'seances.sqlite'}")
+    code, claire = store.create_session("Atelier mobilité", "Claire", "CD", territory="Territoire du Centre")
+    alice = store.join(code, "Alice", "CAF")
+    first = store.add_finding(alice, "Pas de bus le samedi", "manque", "mobilite")
+    second = store.add_finding(claire, "Un garage solidaire existe", "ressource")
+    store.vote(alice, second)
+    store.vote(claire, second)
+    store.vote(claire, first)
+    store.add_sheet(claire, {"title": "Transport à la demande", "pilot": "CD",
+                             "indicators": [{"indicateur": "part_menages_sans_voiture", "cible": "15"}]})
+    store.save_stakeholder(alice, {"name": "CAF", "fit": 4, "impact": 3, "influence": 5,
+                                   "modes": {"diagnostic": "co-construction"}})
+    other_code, paul = store.create_session("Atelier numérique", "Paul", "DDETS", territory="Territoire de Brivezac")
+    store.add_finding(paul, "Autre territoire", "besoin")
+    choice = AnnexChoice(TAS, "Territoire du Centre")
+    tables = {t.key: t for t in annex_tables(ws, choice, store)}
+    assert tables["constats"].frame["Constat"].tolist() == ["Un garage solidaire existe", "Pas de bus le samedi"]
+    assert tables["constats"].frame["Votes"].tolist() == [2, 1]
+    assert tables["fiches_actions"].frame.loc[0, "Indicateurs (cible)"] == "part_menages_sans_voiture (15)"
+    assert tables["parties_prenantes"].frame.loc[0, "Diagnostic"] == "Co-construction"
+    pdf = tmp_path / "annexe.pdf"
+    pdf.write_bytes(annex_pdf(ws, AnnexChoice(TAS, "Territoire du Centre", ["constats", "fiches", "parties_prenantes"]),
+                              store=store))
+    if shutil.which("pdftotext"):
+        text = pdf_text(pdf)
+        for expected in ["Constats partagés, classés par votes", "Un garage solidaire existe", "Fiches-actions",
+                         "Transport à la demande", "Parties prenantes et modes de coopération"]:
+            assert expected in text, expected
+        assert "Autre territoire" not in text

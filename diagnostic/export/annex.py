@@ -13,6 +13,8 @@ import pandas as pd
 from diagnostic.coverage import CoverageParams, commune_coverage, territory_summary
 from diagnostic.offer import offer_list, theme_table
 from diagnostic.profile import SECRET_LABEL, Profile, alerts_overview, indicator_profile, key_figures
+from diagnostic.store import (COOPERATION_MODES, FINDING_KINDS, SHEET_STATUSES, STAGES, Store,
+                              all_sessions)
 from diagnostic.territory import COMMUNE_LEVEL, group_of
 from diagnostic.themes import theme_labels
 
@@ -20,6 +22,9 @@ SECTIONS = {"territoire": "Le territoire et ses regroupements",
             "profil": "Profil socio-économique",
             "offre": "L'offre d'insertion",
             "zones_blanches": "Zones blanches",
+            "constats": "Constats partagés, classés par votes",
+            "fiches": "Fiches-actions",
+            "parties_prenantes": "Parties prenantes et modes de coopération",
             "sources": "Sources et millésimes des indicateurs"}
 DEFAULT_COVERAGE = (CoverageParams(("mobilite",), max_km=10), CoverageParams(("numerique",), max_km=10))
 DEPARTEMENT = "Département"
@@ -54,8 +59,9 @@ def _keep(frame: pd.DataFrame, column: str, territory: str) -> pd.DataFrame:
     return frame[frame[column].isin([territory, DEPARTEMENT])].reset_index(drop=True)
 
 
-def annex_tables(ws, choice: AnnexChoice) -> list[AnnexTable]:
-    """All the tables of the annex for this choice, in the order of the document."""
+def annex_tables(ws, choice: AnnexChoice, store: Store | None = None) -> list[AnnexTable]:
+    """All the tables of the annex for this choice, in the order of the document; the sessions'
+    findings, action sheets and stakeholders come from `store` when given."""
     tables: list[AnnexTable] = []
     level = choice.level
     communes_of = (group_of(ws.communes, ws.groupings, level) if level != COMMUNE_LEVEL and choice.territory
@@ -131,6 +137,8 @@ def annex_tables(ws, choice: AnnexChoice) -> list[AnnexTable]:
             tables.append(AnnexTable(f"zones_blanches_{'_'.join(params.themes)}"[:31], "zones_blanches",
                                      f"Zones blanches — {theme}", _keep(frame, "Territoire", choice.territory),
                                      params.describe()))
+    if store is not None:
+        tables += session_tables(store, choice)
     if "sources" in choice.sections:
         frame = pd.DataFrame([dict(ind.metadata()) for ind in ws.catalogue.values()])
         tables.append(AnnexTable("sources", "sources", "Sources et millésimes des indicateurs",
@@ -162,3 +170,44 @@ def csv_zip(tables: list[AnnexTable], context: str) -> bytes:
         for path in write_csv_folder(tables, Path(tmp), context):
             archive.write(path, path.name)
     return buffer.getvalue()
+
+
+def session_tables(store: Store, choice: AnnexChoice) -> list[AnnexTable]:
+    """Findings ranked by votes, action sheets and stakeholders of the working-group sessions
+    (those of the chosen territory, or all of them)."""
+    chosen = [x for x in all_sessions(store) if not choice.territory or x["territory"] in ("", choice.territory)]
+    labels = theme_labels()
+    findings, sheets, partners = [], [], []
+    for session in chosen:
+        for f in store.ranking(session["id"]):
+            findings.append({"Séance": session["title"], "Votes": f["votes"], "Type": FINDING_KINDS[f["kind"]],
+                             "Constat": f["text"], "Thématique": labels.get(f["theme"], ""),
+                             "Territoire": f["territory"], "Auteur": f"{f['author']} ({f['organisation']})",
+                             "Date": f"{f['created_at']:%d/%m/%Y}"})
+        for sheet in store.sheets(session["id"]):
+            d = sheet["data"]
+            sheets.append({"Séance": session["title"], "Intitulé": d["title"], "Axe": d["axis"],
+                           "Objectifs": d["objectives"], "Public": d["public"], "Pilote": d["pilot"],
+                           "Partenaires": d["partners"], "Moyens humains": d["human_means"],
+                           "Moyens financiers": d["financial_means"], "Calendrier": d["calendar"],
+                           "Livrables": d["deliverables"],
+                           "Indicateurs (cible)": "; ".join(f"{i.get('indicateur')} ({i.get('cible')})"
+                                                            for i in d["indicators"]),
+                           "Statut": SHEET_STATUSES[d["status"]], "Version": sheet["version"]})
+        for row in store.stakeholders(session["id"]):
+            d = row["data"]
+            partners.append({"Partenaire": d["name"], "Mission": d["mission"], "Historique": d["history"],
+                             "Rôle dans le PTI": d["role"], "Adéquation": d["fit"], "Impact": d["impact"],
+                             "Influence": d["influence"],
+                             **{label: COOPERATION_MODES[d["modes"][stage]] for stage, label in STAGES.items()}})
+    out = []
+    note = f"{len(chosen)} séance(s) de travail."
+    if "constats" in choice.sections and findings:
+        ranked = pd.DataFrame(findings).sort_values(["Votes"], ascending=False, kind="stable")
+        out.append(AnnexTable("constats", "constats", SECTIONS["constats"], ranked.reset_index(drop=True), note))
+    if "fiches" in choice.sections and sheets:
+        out.append(AnnexTable("fiches_actions", "fiches", SECTIONS["fiches"], pd.DataFrame(sheets), note))
+    if "parties_prenantes" in choice.sections and partners:
+        out.append(AnnexTable("parties_prenantes", "parties_prenantes", SECTIONS["parties_prenantes"],
+                              pd.DataFrame(partners), note + " Notes de 1 à 5."))
+    return out

@@ -72,9 +72,9 @@ def _legend(legend: maps.Legend) -> dict:
     return {"title": legend.title, "entries": list(zip(legend.colours, legend.labels, strict=True))}
 
 
-def build_sections(ws, choice: AnnexChoice) -> list[dict]:
+def build_sections(ws, choice: AnnexChoice, store=None) -> list[dict]:
     """The sections of the document (title, blocks of maps, charts, tables and notes)."""
-    tables = {t.key: t for t in annex_tables(ws, choice)}
+    tables = {t.key: t for t in annex_tables(ws, choice, store)}
     communes = display_geometry(ws.communes, tolerance_m=250)  # printed small: coarser is enough
     level = choice.level
     grouped = level != COMMUNE_LEVEL
@@ -153,12 +153,23 @@ def build_sections(ws, choice: AnnexChoice) -> list[dict]:
                                  method=table.note, note=""))
         if blocks:
             sections.append({"key": "zones_blanches", "title": SECTIONS["zones_blanches"], "blocks": blocks})
+    if "constats" in tables:
+        sections.append({"key": "constats", "title": SECTIONS["constats"],
+                         "blocks": [_block(tables["constats"], heading="")]})
+    if "fiches_actions" in tables:  # one card per action sheet: its fields one under the other
+        cards = [{"heading": sheet["Intitulé"],
+                  "table": html_table(pd.DataFrame({"Rubrique": list(sheet.index), "Contenu": list(sheet.values)}))}
+                 for _, sheet in tables["fiches_actions"].frame.iterrows()]
+        sections.append({"key": "fiches", "title": SECTIONS["fiches"], "blocks": cards})
+    if "parties_prenantes" in tables:
+        sections.append({"key": "parties_prenantes", "title": SECTIONS["parties_prenantes"],
+                         "blocks": [_block(tables["parties_prenantes"], heading="")]})
     if "sources" in choice.sections:
         sections.append({"key": "sources", "title": SECTIONS["sources"], "blocks": [_block(tables["sources"])]})
     return sections
 
 
-def annex_html(ws, choice: AnnexChoice, version: str = "1", today: date | None = None) -> str:
+def annex_html(ws, choice: AnnexChoice, version: str = "1", today: date | None = None, store=None) -> str:
     """The annex as one HTML document (also what the PDF is made from)."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     territory = choice.territory or "Ensemble du département"
@@ -167,11 +178,11 @@ def annex_html(ws, choice: AnnexChoice, version: str = "1", today: date | None =
         territory_label=territory, date=french_date(today or date.today()), version=version,
         level="communes" if choice.level == COMMUNE_LEVEL else choice.level, fictional=ws.fictional,
         footer=f"{territory} — édité le {french_date(today or date.today())}",
-        sections=build_sections(ws, choice))
+        sections=build_sections(ws, choice, store))
 
 
-def annex_pdf(ws, choice: AnnexChoice, version: str = "1", today: date | None = None) -> bytes:
-    """The PDF annex."""
+def annex_pdf(ws, choice: AnnexChoice, version: str = "1", today: date | None = None, store=None) -> bytes:
+    """The PDF annex (with the sessions' findings, action sheets and stakeholders from `store`)."""
     from weasyprint import HTML
 
-    return HTML(string=annex_html(ws, choice, version, today), base_url=str(TEMPLATES)).write_pdf()
+    return HTML(string=annex_html(ws, choice, version, today, store), base_url=str(TEMPLATES)).write_pdf()
