@@ -108,7 +108,8 @@ def live_findings() -> None:
             left, right = st.columns([6, 1])
             left.markdown(f"**{finding['votes']} vote(s)** · {FINDING_KINDS[finding['kind']]} — "
                           f"{ui.escape(finding['text'])}")
-            context = " · ".join(x for x in (labels.get(finding["theme"], ""), finding["territory"]) if x)
+            context = " · ".join(x for x in (labels.get(finding["theme"], ""), finding["territory"],
+                                             ws.commune_names().get(finding["commune"], "")) if x)
             left.caption(f"{finding['author']} ({finding['organisation']})" + (f" · {context}" if context else ""))
             if projection or closed:
                 continue
@@ -136,8 +137,11 @@ with tab_findings:
             theme = c2.selectbox("Thématique", themes, index=themes.index(session["theme"]) if session["theme"] in themes else 0,
                                  format_func=lambda t: labels.get(t, "—"), key="finding-theme")
             territory = c3.selectbox("Territoire", territories, format_func=lambda t: t or "—", key="finding-territory")
+            names = ws.commune_names()
+            commune = st.selectbox("Commune concernée (facultatif)", ["", *names.sort_values().index],
+                                   format_func=lambda c: names.get(c, "—"), key="finding-commune")
             if st.form_submit_button("Ajouter le constat", type="primary"):
-                attempt(lambda: store.add_finding(me, text, kind, theme, territory), "Constat ajouté")
+                attempt(lambda: store.add_finding(me, text, kind, theme, territory, commune), "Constat ajouté")
     live_findings()
     deleted = [f for f in store.ranking(me.session_id, include_deleted=True) if f["deleted_at"]]
     if me.facilitator and not closed:

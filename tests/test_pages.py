@@ -224,7 +224,9 @@ def test_session_page_create_add_vote_and_sheet(demo_copy):
     code = at.markdown[0].value.split("**")[1]
     assert len(code) == 6
     at.text_area(key="finding-text").input("Aucun transport le samedi <b>matin</b>")
+    at.selectbox(key="finding-commune").set_value("00103")
     submit(at, "Ajouter le constat")
+    assert any("Valmorin" in c.value for c in at.caption)  # the commune is kept with the finding
     assert any("Aucun transport le samedi &lt;b&gt;matin&lt;/b&gt;" in m.value for m in at.markdown)
     submit(at, "Voter")
     assert any("**1 vote(s)**" in m.value for m in at.markdown)
