@@ -255,15 +255,6 @@ class Store:
         with self.reader.connect() as conn:
             return set(conn.execute(select(votes.c.finding_id).where(votes.c.participant_id == who.id)).scalars())
 
-    def changes_marker(self, session_id: int) -> tuple:
-        """A cheap fingerprint of the session's content: changes whenever anyone writes."""
-        with self.reader.connect() as conn:
-            return tuple(conn.execute(select(
-                select(func.count(), func.max(findings.c.id)).where(findings.c.session_id == session_id)
-                .scalar_subquery(),
-                select(func.count()).select_from(votes.join(findings, votes.c.finding_id == findings.c.id))
-                .where(findings.c.session_id == session_id).scalar_subquery())).one())
-
     # --- action sheets -------------------------------------------------------------------------
 
     def add_sheet(self, who: Participant, data: dict) -> int:
@@ -281,11 +272,7 @@ class Store:
         clean = _sheet_data(data)
         with self.engine.begin() as conn:
             self._open(conn, who.session_id)
-            done = conn.execute(update(sheets).where((sheets.c.id == sheet_id) & (sheets.c.version == expected_version))
-                                .values(version=expected_version + 1, data=clean, updated_at=_now())).rowcount
-            if not done:
-                current = conn.execute(select(sheets.c.data, sheets.c.version).where(sheets.c.id == sheet_id)).one()
-                raise StaleEdit(current.data, current.version, clean)
+            _save_version(conn, sheets, sheet_id, expected_version, clean)
             conn.execute(insert(sheet_history).values(sheet_id=sheet_id, version=expected_version + 1, data=clean,
                                                       author=who.name, organisation=who.organisation))
         return expected_version + 1
@@ -318,13 +305,7 @@ class Store:
             if stakeholder_id is None:
                 return conn.execute(insert(stakeholders).values(session_id=who.session_id, data=clean, author=who.name,
                                                                 organisation=who.organisation)).inserted_primary_key[0]
-            done = conn.execute(update(stakeholders).where((stakeholders.c.id == stakeholder_id)
-                                                           & (stakeholders.c.version == expected_version))
-                                .values(version=expected_version + 1, data=clean, updated_at=_now())).rowcount
-            if not done:
-                current = conn.execute(select(stakeholders.c.data, stakeholders.c.version)
-                                       .where(stakeholders.c.id == stakeholder_id)).one()
-                raise StaleEdit(current.data, current.version, clean)
+            _save_version(conn, stakeholders, stakeholder_id, expected_version, clean)
             return stakeholder_id
 
     def stakeholders(self, session_id: int) -> list[dict]:
@@ -349,6 +330,16 @@ class Store:
             self._open(conn, who.session_id)
             conn.execute(update(table).where((table.c.id == row_id) & (table.c.session_id == who.session_id))
                          .values(deleted_at=None, deleted_by=None))
+
+
+def _save_version(conn, table: Table, row_id: int, expected_version: int, data: dict) -> None:
+    """Write version expected + 1 only if the row is still at the expected version (optimistic
+    concurrency); otherwise raise StaleEdit with the saved version and the refused one."""
+    done = conn.execute(update(table).where((table.c.id == row_id) & (table.c.version == expected_version))
+                        .values(version=expected_version + 1, data=data, updated_at=_now())).rowcount
+    if not done:
+        current = conn.execute(select(table.c.data, table.c.version).where(table.c.id == row_id)).one()
+        raise StaleEdit(current.data, current.version, data)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
