@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from diagnostic.errors import InputError
+from diagnostic.io.privacy import check_not_nominative
 from diagnostic.io.tables import read_table
 from diagnostic.themes import PUBLICS, normalise_name, theme_labels, translate
 
@@ -80,6 +81,7 @@ def read_any(path: Path) -> pd.DataFrame:
     if frame.empty:
         raise InputError("le fichier ne contient aucune ligne.", file=path.name)
     frame.columns = [str(c).strip() for c in frame.columns]
+    check_not_nominative(frame, path.name)
     return frame.astype(str).replace({"nan": "", "None": ""})
 
 

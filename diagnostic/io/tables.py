@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from diagnostic.errors import InputError
+from diagnostic.io.privacy import check_not_nominative
 from diagnostic.territory import is_commune_code
 
 CODE_COLUMNS = ("code_insee", "codgeo", "code_commune", "code", "insee_com", "com")
@@ -40,6 +41,7 @@ def read_table(path: Path) -> pd.DataFrame:
         raise InputError(f"le fichier CSV est mal formé ({exc}).", file=Path(path).name,
                          fix="Ouvrez-le dans un tableur et enregistrez-le au format CSV.") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
+    check_not_nominative(frame, Path(path).name)
     return frame
 
 
