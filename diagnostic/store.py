@@ -54,7 +54,7 @@ sessions = Table(
 participants = Table(
     "participants", metadata, Column("id", Integer, primary_key=True),
     Column("session_id", ForeignKey("sessions.id"), nullable=False), Column("facilitator", Boolean, default=False),
-    *_authored())
+    Column("token", String(32), unique=True, nullable=False), *_authored())
 findings = Table(
     "findings", metadata, Column("id", Integer, primary_key=True),
     Column("session_id", ForeignKey("sessions.id"), nullable=False, index=True),
@@ -101,6 +101,7 @@ class Participant:
     name: str
     organisation: str
     facilitator: bool
+    token: str  # secret of this browser's participant: lets a reloaded page find it again
 
 
 def database_url(workspace: Path) -> str:
@@ -149,10 +150,11 @@ class Store:
                         code=code, title=title.strip(), theme=theme, territory=territory, day=day,
                         votes_per_participant=votes_per_participant, author=author.strip(),
                         organisation=organisation.strip())).inserted_primary_key[0]
+                    token = secrets.token_urlsafe(16)
                     pid = conn.execute(insert(participants).values(
-                        session_id=sid, facilitator=True, author=author.strip(),
+                        session_id=sid, facilitator=True, author=author.strip(), token=token,
                         organisation=organisation.strip())).inserted_primary_key[0]
-                return code, Participant(pid, sid, author.strip(), organisation.strip(), True)
+                return code, Participant(pid, sid, author.strip(), organisation.strip(), True, token)
             except IntegrityError:
                 continue  # the code was taken: draw another one
         raise RuntimeError("aucun code de séance disponible")
@@ -164,15 +166,30 @@ class Store:
             raise InputError(f"aucune séance n'a le code « {code} ».", fix="Vérifiez le code affiché par l'animateur.")
         return dict(row)
 
+    def session_code(self, session_id: int) -> str:
+        with self.reader.connect() as conn:
+            return conn.execute(select(sessions.c.code).where(sessions.c.id == session_id)).scalar_one()
+
     def join(self, code: str, name: str, organisation: str) -> Participant:
         """A participant joins with the code, a name and an organisation (no account)."""
         _require(name, "nom")
         _require(organisation, "organisation")
         found = self.session(code)
+        token = secrets.token_urlsafe(16)
         with self.engine.begin() as conn:
             pid = conn.execute(insert(participants).values(
-                session_id=found["id"], author=name.strip(), organisation=organisation.strip())).inserted_primary_key[0]
-        return Participant(pid, found["id"], name.strip(), organisation.strip(), False)
+                session_id=found["id"], author=name.strip(), organisation=organisation.strip(),
+                token=token)).inserted_primary_key[0]
+        return Participant(pid, found["id"], name.strip(), organisation.strip(), False, token)
+
+    def participant(self, token: str) -> Participant | None:
+        """The participant holding this token (None if unknown)."""
+        with self.reader.connect() as conn:
+            row = conn.execute(select(participants).where(participants.c.token == str(token))).mappings().first()
+        if row is None:
+            return None
+        return Participant(row["id"], row["session_id"], row["author"], row["organisation"], bool(row["facilitator"]),
+                           row["token"])
 
     def close_session(self, who: Participant) -> None:
         if not who.facilitator:

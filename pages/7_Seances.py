@@ -37,7 +37,57 @@ def attempt(action, success: str | None = None) -> bool:
     return True
 
 
+@st.fragment(run_every=2)
+def live_findings(session_id: int, me=None, closed: bool = False) -> None:
+    """The ranking, refreshed every two seconds for everyone, without reloading the page.
+    Without a participant (projection), it is read-only."""
+    ranking = store.ranking(session_id)
+    mine = store.my_votes(me) if me else set()
+    if me:
+        st.caption(f"Votes restants : {store.votes_left(me)} · {len(ranking)} constat(s)")
+    kinds = st.pills("Types", list(FINDING_KINDS), format_func=FINDING_KINDS.get, selection_mode="multi",
+                     key="filter-kinds") if me else []
+    names = ws.commune_names()
+    for finding in ranking:
+        if kinds and finding["kind"] not in kinds:
+            continue
+        with st.container(border=True):
+            left, right = st.columns([6, 1])
+            left.markdown(f"**{finding['votes']} vote(s)** · {FINDING_KINDS[finding['kind']]} — "
+                          f"{ui.escape(finding['text'])}")
+            context = " · ".join(x for x in (labels.get(finding["theme"], ""), finding["territory"],
+                                             names.get(finding["commune"], "")) if x)
+            left.caption(f"{finding['author']} ({finding['organisation']})" + (f" · {context}" if context else ""))
+            if me is None or closed:
+                continue
+            if finding["id"] in mine:
+                if right.button("Retirer", key=f"unvote-{finding['id']}"):
+                    attempt(lambda: store.unvote(me, finding["id"]))
+                    st.rerun()
+            elif right.button("Voter", key=f"vote-{finding['id']}"):
+                attempt(lambda: store.vote(me, finding["id"]))
+                st.rerun()
+
+
+if projection:  # the facilitator's screen: large type, no sidebar, the code and the live ranking
+    try:
+        projected = store.session(st.query_params.get("seance", st.session_state.get("code", "")))
+    except InputError as exc:
+        st.error(exc.french())
+        st.stop()
+    st.html("<style>section[data-testid=stSidebar], [data-testid=stSidebarCollapsedControl] {display:none}"
+            "h1 {font-size: 3.2rem !important} .stMarkdown p, li {font-size: 1.6rem !important}</style>")
+    st.title(projected["title"])
+    st.markdown(f"Rejoignez la séance avec le code **{projected['code']}**")
+    live_findings(projected["id"])
+    st.stop()
+
 me = st.session_state.get("participant")
+if me is None and st.query_params.get("jeton"):  # a reloaded page finds its participant again
+    me = store.participant(st.query_params["jeton"])
+    if me is not None:
+        st.session_state["participant"] = me
+        st.session_state["code"] = store.session_code(me.session_id)
 if me is None:
     st.title("Séances de travail")
     st.markdown("L'animateur crée la séance et communique son **code** ; chaque participant la rejoint "
@@ -73,58 +123,21 @@ if me is None:
     st.stop()
 
 session = store.session(st.session_state["code"])
+st.query_params["seance"], st.query_params["jeton"] = session["code"], me.token
 closed = session["closed"]
-
-if projection:
-    st.html("<style>section[data-testid=stSidebar], [data-testid=stSidebarCollapsedControl] {display:none}"
-            "h1 {font-size: 3.2rem !important} .stMarkdown p, li {font-size: 1.6rem !important}</style>")
 
 st.title(session["title"])
 st.markdown(f"Code de la séance : **{session['code']}** · {labels.get(session['theme'], 'toutes thématiques')}"
             f" · {session['territory'] or 'tout le département'}" + (" · **séance close**" if closed else ""))
-if not projection:
-    st.caption(f"Vous : {me.name} ({me.organisation}){' — animateur' if me.facilitator else ''}")
-    if me.facilitator:
-        c1, c2 = st.columns(2)
-        c1.link_button("Mode projection", f"?projection=1&seance={session['code']}")
-        if not closed and c2.button("Clore la séance", key="close-session"):
-            attempt(lambda: store.close_session(me), "Séance close : elle reste consultable.")
-            st.rerun()
+st.caption(f"Vous : {me.name} ({me.organisation}){' — animateur' if me.facilitator else ''}")
+if me.facilitator:
+    c1, c2 = st.columns(2)
+    c1.link_button("Mode projection", f"?projection=1&seance={session['code']}")
+    if not closed and c2.button("Clore la séance", key="close-session"):
+        attempt(lambda: store.close_session(me), "Séance close : elle reste consultable.")
+        st.rerun()
 
 
-@st.fragment(run_every=2)
-def live_findings() -> None:
-    """The ranking, refreshed every two seconds for everyone, without reloading the page."""
-    ranking = store.ranking(me.session_id)
-    mine = store.my_votes(me)
-    if not projection:
-        st.caption(f"Votes restants : {store.votes_left(me)} · {len(ranking)} constat(s)")
-    kinds = st.pills("Types", list(FINDING_KINDS), format_func=FINDING_KINDS.get, selection_mode="multi",
-                     key="filter-kinds") if not projection else []
-    for finding in ranking:
-        if kinds and finding["kind"] not in kinds:
-            continue
-        with st.container(border=True):
-            left, right = st.columns([6, 1])
-            left.markdown(f"**{finding['votes']} vote(s)** · {FINDING_KINDS[finding['kind']]} — "
-                          f"{ui.escape(finding['text'])}")
-            context = " · ".join(x for x in (labels.get(finding["theme"], ""), finding["territory"],
-                                             ws.commune_names().get(finding["commune"], "")) if x)
-            left.caption(f"{finding['author']} ({finding['organisation']})" + (f" · {context}" if context else ""))
-            if projection or closed:
-                continue
-            if finding["id"] in mine:
-                if right.button("Retirer", key=f"unvote-{finding['id']}"):
-                    attempt(lambda: store.unvote(me, finding["id"]))
-                    st.rerun()
-            elif right.button("Voter", key=f"vote-{finding['id']}"):
-                attempt(lambda: store.vote(me, finding["id"]))
-                st.rerun()
-
-
-if projection:
-    live_findings()
-    st.stop()
 
 tab_findings, tab_sheets, tab_stakeholders = st.tabs(["Constats", "Fiches-actions", "Parties prenantes"])
 
@@ -142,7 +155,7 @@ with tab_findings:
                                    format_func=lambda c: names.get(c, "—"), key="finding-commune")
             if st.form_submit_button("Ajouter le constat", type="primary"):
                 attempt(lambda: store.add_finding(me, text, kind, theme, territory, commune), "Constat ajouté")
-    live_findings()
+    live_findings(me.session_id, me, closed)
     deleted = [f for f in store.ranking(me.session_id, include_deleted=True) if f["deleted_at"]]
     if me.facilitator and not closed:
         with st.expander("Retirer ou restaurer un constat"):

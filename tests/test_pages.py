@@ -267,10 +267,23 @@ def test_projection_mode_shows_the_code_and_ranking(demo_copy):
     store.add_finding(claire, "Trop peu de conseillers numériques", "manque")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.switch_page(SEANCES)
-    at.session_state["participant"], at.session_state["code"] = claire, code
-    at.query_params["projection"] = "1"
+    at.query_params["projection"] = "1"  # opened in a new tab: no participant in this browser session
+    at.query_params["seance"] = code
     at.run()
     assert not at.exception
-    assert code in at.markdown[0].value
+    assert code in at.markdown[0].value and at.title[0].value == "Numérique"
     assert any("Trop peu de conseillers numériques" in m.value for m in at.markdown)
     assert not at.button  # nothing to click on the projected screen
+
+
+def test_a_reloaded_session_page_keeps_its_participant(demo_copy):
+    from diagnostic.store import Store, database_url
+    store = Store(database_url(demo_copy))
+    code, _ = store.create_session("Emploi", "Claire", "CD")
+    alice = store.join(code, "Alice", "CAF")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page(SEANCES)
+    at.query_params["jeton"] = alice.token
+    at.run()
+    assert not at.exception and at.title[0].value == "Emploi"
+    assert any("Vous : Alice (CAF)" in c.value for c in at.caption)

@@ -142,3 +142,11 @@ def test_twenty_writers_at_once_lose_nothing(store):
     assert len(ranking) == 50 + 20 * 50
     assert len({f["text"] for f in ranking}) == len(ranking)
     assert {f["id"]: f["votes"] for f in ranking if f["id"] in seed} == {i: 20 for i in seed}
+
+
+def test_a_participant_is_found_again_by_its_token(store):
+    code, claire = store.create_session("Séance", "Claire", "CD")
+    alice = store.join(code, "Alice", "CAF")
+    assert store.participant(alice.token) == alice and store.participant(claire.token).facilitator
+    assert store.participant("inconnu") is None
+    assert store.session_code(alice.session_id) == code
