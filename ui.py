@@ -15,7 +15,8 @@ from diagnostic.store import Store, database_url
 from diagnostic.profile import Profile, alerts_overview, commune_card, indicator_profile, key_figures
 from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, levels
 from diagnostic.topology import Topology, encode
-from diagnostic.workspace import Workspace, default_workspace_path, load_workspace, version
+from diagnostic.workspace import (Workspace, available_workspaces, default_workspace_path, load_workspace,
+                                  version)
 
 if TYPE_CHECKING:  # folium is only imported by the pages that draw maps
     from diagnostic.maps import Legend
@@ -27,6 +28,7 @@ PAGES = [("app.py", "Accueil", ":material/home:"),
          ("pages/5_Zones_blanches.py", "Zones blanches", ":material/wrong_location:"),
          ("pages/3_Catalogue_des_indicateurs.py", "Catalogue des indicateurs", ":material/menu_book:"),
          ("pages/7_Seances.py", "Séances de travail", ":material/groups:"),
+         ("pages/8_Nouveau_territoire.py", "Nouveau territoire", ":material/add_location_alt:"),
          ("pages/6_Export.py", "Export", ":material/download:")]
 LANG_SCRIPT = "<script>document.documentElement.lang = 'fr';</script>"
 
@@ -35,12 +37,19 @@ def setup(title: str) -> Workspace:
     """Configure the page, mark the document as French, load the workspace, draw the sidebar."""
     st.set_page_config(page_title=f"{title} · Diagnostic PTI", page_icon="🧭", layout="wide")
     st.html(LANG_SCRIPT, unsafe_allow_javascript=True)
-    ws = current_workspace()
     with st.sidebar:
         for page, label, icon in PAGES:
             st.page_link(page, label=label, icon=icon)
         st.divider()
-        st.markdown(f"**Espace de travail**  \n{html.escape(ws.name)}")
+        choices = available_workspaces()
+        if "open_workspace" in st.session_state:  # asked by a page (e.g. after creating one)
+            st.session_state["workspace"] = st.session_state.pop("open_workspace")
+        if st.session_state.get("workspace") not in choices:
+            st.session_state["workspace"] = default_workspace_path()
+        st.session_state["workspace"] = st.session_state["workspace"]  # kept when the page changes
+        st.selectbox("Espace de travail", list(choices), format_func=choices.get, key="workspace")
+    ws = current_workspace()
+    with st.sidebar:
         if ws.fictional:
             st.warning(DEMO_LABEL, icon=":material/warning:")
         st.caption(f"{len(ws.communes)} communes · {ws.communes['population'].sum():,.0f} habitants"
@@ -54,11 +63,9 @@ def _load(path: str, stamp: tuple) -> Workspace:
 
 
 def current_workspace() -> Workspace:
-    """The workspace of this server ($PTI_WORKSPACE or the demo), reloaded when its files change.
-
-    The object is shared by all users: treat it as read-only.
-    """
-    path = default_workspace_path()
+    """The workspace chosen in the sidebar ($PTI_WORKSPACE or the demo by default), reloaded when
+    its files change. The object is shared by all users: treat it as read-only."""
+    path = Path(st.session_state.get("workspace") or default_workspace_path())
     return _load(str(path), version(path))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ import pandas as pd
 from diagnostic.errors import InputError
 from diagnostic.io import geo, tables
 from diagnostic.offer import OFFER_FILE, read_offer, write_offer
+from diagnostic.themes import normalise_name
 from diagnostic.transport import STOPS_FILE, read_stops
 from diagnostic.indicators import (DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, Catalogue, Indicator,
                                    load_catalogue, save_catalogue)
@@ -99,6 +101,35 @@ def version(path: Path) -> tuple:
 def default_workspace_path() -> Path:
     """The workspace the app opens: $PTI_WORKSPACE, or the built-in demo."""
     return Path(os.environ.get("PTI_WORKSPACE") or DEMO_WORKSPACE)
+
+
+def workspaces_root() -> Path:
+    """Where the workspaces created from the app are kept: $PTI_WORKSPACES_DIR or ./workspaces."""
+    return Path(os.environ.get("PTI_WORKSPACES_DIR") or PROJECT_ROOT / "workspaces")
+
+
+def available_workspaces() -> dict[Path, str]:
+    """The workspaces a user can open, with their names: the default one, then those created."""
+    found = {default_workspace_path(): ""}
+    root = workspaces_root()
+    if root.is_dir():
+        found |= {child: "" for child in sorted(root.iterdir()) if (child / "workspace.json").is_file()}
+    names = {}
+    for path in found:
+        try:
+            names[path] = json.loads((path / "workspace.json").read_text(encoding="utf-8"))["name"]
+        except (OSError, ValueError, KeyError):
+            continue  # a folder being written or damaged is not offered
+    return names
+
+
+def new_workspace_path(name: str) -> Path:
+    """A new folder under the workspaces root, named after the workspace."""
+    slug = re.sub(r"[^a-z0-9]+", "-", normalise_name(name)).strip("-") or "territoire"
+    path, n = workspaces_root() / slug, 2
+    while path.exists():
+        path, n = workspaces_root() / f"{slug}-{n}", n + 1
+    return path
 
 
 def load_workspace(path: Path | str | None = None) -> Workspace:

@@ -28,7 +28,8 @@ def free_port() -> int:
 def dashboard(workspace: Path, timeout: float = 60.0):
     """Run `streamlit run app.py` on the given workspace; yield its base URL once healthy."""
     port = free_port()
-    env = {**os.environ, "PTI_WORKSPACE": str(workspace)}
+    env = {**os.environ, "PTI_WORKSPACE": str(workspace),
+           "PTI_WORKSPACES_DIR": str(Path(workspace).parent / "espaces")}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
                              "--server.port", str(port), "--server.address", "127.0.0.1",
                              "--server.headless", "true"], cwd=ROOT, env=env,

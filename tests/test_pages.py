@@ -23,7 +23,12 @@ def open_page(page: str | None = None) -> AppTest:
 
 @pytest.mark.parametrize("page, title", [(None, "Diagnostic territorial"), (TERRITOIRE, "Territoire"),
                                          (PROFIL, "Profil socio-économique"),
-                                         (CATALOGUE, "Catalogue des indicateurs")])
+                                         (CATALOGUE, "Catalogue des indicateurs"),
+                                         ("pages/8_Nouveau_territoire.py", "Créer un espace de travail"),
+                                         ("pages/6_Export.py", "Exporter le diagnostic"),
+                                         ("pages/7_Seances.py", "Séances de travail"),
+                                         ("pages/4_Offre_d_insertion.py", "Offre d'insertion"),
+                                         ("pages/5_Zones_blanches.py", "Zones blanches")])
 def test_every_page_renders_the_demo(demo_copy, page, title):
     at = open_page(page)
     assert at.title[0].value.startswith(title)

@@ -128,3 +128,15 @@ def test_commune_card_compares_with_territory_and_departement(tmp_path, files):
     assert card.loc["Population", "Commune"] == "70\u202f000 habitants"
     # 12 foyers over 340 households is shown, a count of 1 to 4 would not be
     assert commune_card(ws, "01001").set_index("Indicateur").loc["Ménages au RSA", "Commune"] == "3,5 %"
+
+
+def test_created_workspaces_are_offered_by_name(tmp_path, monkeypatch, files):
+    from diagnostic.workspace import available_workspaces, new_workspace_path
+    monkeypatch.setenv("PTI_WORKSPACES_DIR", str(tmp_path / "espaces"))
+    first = new_workspace_path("Val-de-Marne — diagnostic 2027")
+    assert first.name == "val-de-marne-diagnostic-2027"
+    create_workspace(first, *files, name="Val-de-Marne — diagnostic 2027")
+    assert new_workspace_path("Val-de-Marne — diagnostic 2027").name == "val-de-marne-diagnostic-2027-2"
+    (tmp_path / "espaces" / "en-cours").mkdir()  # a folder without workspace.json is not offered
+    names = available_workspaces()
+    assert list(names.values())[-1] == "Val-de-Marne — diagnostic 2027" and len(names) == 2

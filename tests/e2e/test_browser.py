@@ -187,3 +187,19 @@ def test_two_participants_see_each_others_findings_live(app_url, browser, output
     alice.get_by_role("button", name="Ajouter le constat").click()
     bob.get_by_text("Le bus du marché ne passe plus le samedi").wait_for(timeout=10_000)  # no reload
     bob.screenshot(path=str(output_dir / "seance.png"), full_page=True)
+
+
+def test_a_new_territory_is_created_from_uploaded_files_and_opened(app_url, browser, tmp_path, monkeypatch):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    page.goto(f"{app_url}/Nouveau_territoire")
+    page.wait_for_selector(READY, timeout=30_000)
+    page.get_by_label("Nom de l'espace de travail").fill("Mon département test")
+    inputs = page.locator("[data-testid=stFileUploaderDropzoneInput]")
+    inputs.nth(0).set_input_files(str(DEMO_WORKSPACE / "communes.geojson"))
+    inputs.nth(2).set_input_files(str(DEMO_WORKSPACE / "groupings.csv"))
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Créer et ouvrir").click()
+    page.get_by_text("Espace de travail « Mon département test » créé : 200 communes").wait_for(timeout=30_000)
+    page.get_by_role("link", name="Territoire", exact=True).click()
+    page.get_by_text("5 groupes · Territoire d'action sociale").wait_for(timeout=30_000)
+    assert page.get_by_text("Département de démonstration — données fictives").count() == 0
