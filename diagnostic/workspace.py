@@ -142,7 +142,7 @@ def load_workspace(path: Path | str | None = None) -> Workspace:
                          fix="Créez-le avec « python -m diagnostic create ».")
     meta = json.loads((path / "workspace.json").read_text(encoding="utf-8"))
     communes = geo.read_communes(path / "communes.geojson")
-    groupings = tables.read_groupings(path / "groupings.csv", communes["code_insee"])
+    groupings = tables.read_groupings(path / "groupings.csv", communes["code_insee"], required=False)
     values = tables.read_values(path / "values.csv", set(communes["code_insee"]))
     catalogue = load_catalogue(path / "catalogue.json")
     return Workspace(path, meta, communes, groupings, catalogue, values, read_offer(path / OFFER_FILE),

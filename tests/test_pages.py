@@ -292,3 +292,13 @@ def test_a_reloaded_session_page_keeps_its_participant(demo_copy):
     at.run()
     assert not at.exception and at.title[0].value == "Emploi"
     assert any("Vous : Alice (CAF)" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("page", [None, TERRITOIRE, PROFIL, CATALOGUE, OFFRE, ZONES, EXPORT, SEANCES])
+def test_pages_work_on_a_workspace_without_groupings(tmp_path, monkeypatch, page):
+    from diagnostic.workspace import create_workspace
+    ws = create_workspace(tmp_path / "ws", ROOT / "data" / "demo" / "communes.geojson",
+                          ROOT / "data" / "demo" / "values.csv")
+    monkeypatch.setenv("PTI_WORKSPACE", str(ws.path))
+    at = open_page(page)
+    assert at.selectbox(key="level").value == "commune"

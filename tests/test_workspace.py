@@ -8,7 +8,7 @@ from shapely.geometry import box, mapping
 
 from diagnostic.errors import InputError
 from diagnostic.profile import indicator_profile, key_figures
-from diagnostic.workspace import create_workspace, load_workspace
+from diagnostic.workspace import DEMO_WORKSPACE, create_workspace, load_workspace
 
 
 def write_communes(path, features):
@@ -140,3 +140,44 @@ def test_created_workspaces_are_offered_by_name(tmp_path, monkeypatch, files):
     (tmp_path / "espaces" / "en-cours").mkdir()  # a folder without workspace.json is not offered
     names = available_workspaces()
     assert list(names.values())[-1] == "Val-de-Marne — diagnostic 2027" and len(names) == 2
+
+
+@pytest.mark.parametrize("driver, suffix", [("GPKG", ".gpkg"), ("ESRI Shapefile", ".zip")])
+def test_boundaries_in_lambert93_from_geopackage_or_zipped_shapefile(tmp_path, driver, suffix):
+    import zipfile
+
+    import geopandas as gpd
+    demo = gpd.read_file(DEMO_WORKSPACE / "communes.geojson").head(20).to_crs("EPSG:2154")
+    demo = demo.rename(columns={"code_insee": "INSEE_COM", "name": "NOM", "population": "POPULATION"})
+    demo = demo.drop(columns=[c for c in demo.columns if c == "postcodes"])
+    if suffix == ".gpkg":
+        path = tmp_path / "communes.gpkg"
+        demo.to_file(path, driver=driver)
+    else:
+        (tmp_path / "shp").mkdir()
+        demo.to_file(tmp_path / "shp" / "communes.shp", driver=driver)
+        path = tmp_path / "communes.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            for part in (tmp_path / "shp").iterdir():
+                archive.write(part, part.name)
+    ws = create_workspace(tmp_path / "ws", path)
+    assert ws.communes["code_insee"].tolist() == demo["INSEE_COM"].tolist()
+    assert ws.communes.crs.to_epsg() == 4326
+    assert abs(ws.communes.to_crs("EPSG:2154").area.sum() - demo.area.sum()) / demo.area.sum() < 1e-6
+
+
+def test_zip_with_a_path_escaping_the_folder_is_refused(tmp_path):
+    import zipfile
+    path = tmp_path / "communes.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("../../evil.shp", "x")
+    with pytest.raises(InputError, match="chemin dangereux"):
+        create_workspace(tmp_path / "ws", path)
+    assert not (tmp_path / "ws").exists()
+
+
+def test_lambert93_coordinates_labelled_as_wgs84_are_refused(tmp_path):
+    communes = write_communes(tmp_path / "c.geojson", [
+        ({"code_insee": "01001", "nom": "A", "population": 10}, (700000, 6600000, 701000, 6601000))])
+    with pytest.raises(InputError, match="en mètres"):
+        create_workspace(tmp_path / "ws", communes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,12 +33,19 @@ def read_communes(path: Path) -> gpd.GeoDataFrame:
     file = Path(path).name
     if not Path(path).is_file():
         raise InputError("fichier introuvable.", file=str(path), fix="Vérifiez le chemin indiqué.")
+    source = _zip_member(Path(path)) if Path(path).suffix.lower() == ".zip" else str(path)
     try:
-        # codes are read as text whatever their JSON type, so leading zeros can be checked
-        raw = pyogrio.read_dataframe(path, columns=None)
+        raw = pyogrio.read_dataframe(source)
     except Exception as exc:  # pyogrio raises several error types for unreadable files
         raise InputError(f"le fichier de communes est illisible ({exc}).", file=file,
-                         fix="Fournissez un GeoJSON valide (FeatureCollection de polygones).") from exc
+                         fix="Fournissez un GeoJSON, un GeoPackage ou un Shapefile zippé de polygones.") from exc
+    if raw.crs is None or raw.crs.is_geographic:
+        minx, miny, maxx, maxy = raw.total_bounds
+        if max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90:
+            raise InputError("les coordonnées sont en mètres mais le fichier se déclare en degrés (WGS84) "
+                             "ou ne déclare aucune projection.", file=file,
+                             fix="Exportez-le en WGS84, ou joignez sa projection (Lambert-93 : EPSG:2154, "
+                                 "fichier .prj d'un Shapefile).")
     columns = [c for c in raw.columns if c != "geometry"]
     code_col = _field(columns, CODE_FIELDS, file, "de code commune")
     name_col = _field(columns, NAME_FIELDS, file, "de nom")
@@ -64,3 +72,27 @@ def read_communes(path: Path) -> gpd.GeoDataFrame:
                          file=file, field=pop_col, fix="Indiquez la population municipale.")
     gdf.geometry = gdf.geometry.make_valid()
     return gdf.to_crs(WGS84)
+
+
+MAX_UNZIPPED = 1_000_000_000
+
+
+def _zip_member(path: Path) -> str:
+    """The layer inside a zipped Shapefile or GeoPackage, read in place (nothing is extracted);
+    archives with paths leaving the folder or expanding beyond 1 GB are refused."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InputError("archive zip illisible.", file=path.name) from exc
+    for info in infos:
+        name = info.filename
+        if name.startswith(("/", "\\")) or ".." in Path(name).parts or ":" in name:
+            raise InputError(f"l'archive contient un chemin dangereux « {name} ».", file=path.name,
+                             fix="Refaites l'archive avec les seuls fichiers de la couche.")
+    if sum(i.file_size for i in infos) > MAX_UNZIPPED:
+        raise InputError("l'archive est trop volumineuse une fois décompressée.", file=path.name)
+    layers = [i.filename for i in infos if i.filename.lower().endswith((".shp", ".gpkg", ".geojson"))]
+    if not layers:
+        raise InputError("l'archive ne contient ni Shapefile (.shp), ni GeoPackage, ni GeoJSON.", file=path.name)
+    return f"/vsizip/{path}/{layers[0]}"

@@ -87,8 +87,9 @@ def parse_number(text: str, file: str, line: int, field: str) -> float:
     return value
 
 
-def read_groupings(path: Path, codes: pd.Series) -> pd.DataFrame:
-    """A groupings CSV: a commune code column then one column per level (group names)."""
+def read_groupings(path: Path, codes: pd.Series, required: bool = True) -> pd.DataFrame:
+    """A groupings CSV: a commune code column then one column per level (group names).
+    A workspace may have no level yet (`required=False`); a file given by a user must have one."""
     file = Path(path).name
     frame = read_table(path)
     code_col = find_column(frame, CODE_COLUMNS, file, "de code commune")
@@ -99,7 +100,7 @@ def read_groupings(path: Path, codes: pd.Series) -> pd.DataFrame:
         raise InputError(f"la commune « {frame[code_col][duplicated].iloc[0]} » apparaît deux fois.",
                          file=file, line=line, field=code_col, fix="Gardez une seule ligne par commune.")
     frame = frame.set_index(code_col).rename_axis("code_insee")
-    if frame.columns.empty:
+    if frame.columns.empty and required:
         raise InputError("aucune colonne de regroupement après le code commune.", file=file,
                          fix="Ajoutez une colonne par niveau, ex. « Territoire d'action sociale ».")
     frame = frame.reindex(codes.to_numpy())
