@@ -16,7 +16,7 @@ st.markdown(
     """
 Trois fichiers suffisent ; rien n'est créé si l'un d'eux est refusé, et le message dit quoi corriger.
 
-1. **Les communes** (GeoJSON) : une entité par commune, avec son code INSEE (sur 5 caractères),
+1. **Les communes** (GeoJSON, GeoPackage ou Shapefile zippé) : une entité par commune, avec son code INSEE (sur 5 caractères),
    son nom et sa population, dans n'importe quel système de coordonnées déclaré.
 2. **Les indicateurs** (CSV, facultatif) : `code_insee ; indicateur ; numerateur ; denominateur`,
    un identifiant du catalogue par ligne (`part_foyers_rsa`, `taux_pauvrete`…), virgule décimale
@@ -27,7 +27,8 @@ Trois fichiers suffisent ; rien n'est créé si l'un d'eux est refusé, et le me
 )
 with st.form("new-workspace"):
     name = st.text_input("Nom de l'espace de travail", placeholder="Département du … — diagnostic 2027")
-    communes = st.file_uploader("Communes (GeoJSON)", type=["geojson", "json"], key="new-communes")
+    communes = st.file_uploader("Communes (GeoJSON, GeoPackage ou Shapefile zippé)",
+                                type=["geojson", "json", "gpkg", "zip"], key="new-communes")
     indicators = st.file_uploader("Indicateurs (CSV)", type=["csv"], key="new-indicators")
     groupings = st.file_uploader("Regroupements (CSV)", type=["csv"], key="new-groupings")
     submitted = st.form_submit_button("Créer et ouvrir", type="primary")
