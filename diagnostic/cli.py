@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                                   args.name)
             print(f"Espace de travail créé : {ws.path} ({len(ws.communes)} communes, "
                   f"niveaux : {', '.join(levels(ws.groupings))}).")
+            for warning in ws.meta.get("import_warnings", []):
+                print(f"Attention : {warning}")
         elif args.command == "indicators":
             write_indicators(args.workspace, args.level, args.out)
             print(f"Indicateurs écrits dans {args.out}.")

@@ -273,6 +273,8 @@ def _commune_from_codes(record, codes: pd.Index, by_postcode: dict, by_name: dic
     if code:
         if code in codes:
             return code
+        if code.isdigit() and code.zfill(5) in codes:  # leading zero lost by a spreadsheet
+            return code.zfill(5)
         if normalise_name(code) in by_name:
             return by_name[normalise_name(code)]
         return "code_insee", f"la commune « {code} » n'est pas dans le territoire de l'espace de travail."

@@ -187,14 +187,15 @@ def create_workspace(path: Path, communes_file: Path, indicators_file: Path | No
 
     Every file is read and checked before anything is written; on error nothing is created.
     """
-    communes = geo.read_communes(Path(communes_file))
+    warnings: list[str] = []
+    communes = geo.read_communes(Path(communes_file), warnings)
     codes = communes["code_insee"]
-    groupings = (tables.read_groupings(Path(groupings_file), codes) if groupings_file
+    groupings = (tables.read_groupings(Path(groupings_file), codes, warnings=warnings) if groupings_file
                  else pd.DataFrame(index=pd.Index(codes, name="code_insee")))
     catalogue = load_catalogue(DEFAULT_CATALOGUE)
     values = population_values(communes)
     if indicators_file:
-        extra = tables.read_values(Path(indicators_file), set(codes), catalogue)
+        extra = tables.read_values(Path(indicators_file), set(codes), catalogue, warnings)
         values = pd.concat([values[~values["indicator"].isin(extra["indicator"])], extra],
                            ignore_index=True)
     departements = sorted(codes.str[:2].unique())
@@ -203,6 +204,7 @@ def create_workspace(path: Path, communes_file: Path, indicators_file: Path | No
         "departement": ", ".join(departements),
         "fictional": False,
         "secret_threshold": DEFAULT_SECRET_THRESHOLD,
+        "import_warnings": warnings,
         "sources": {"communes": Path(communes_file).name,
                     "indicators": Path(indicators_file).name if indicators_file else None,
                     "groupings": Path(groupings_file).name if groupings_file else None},

@@ -35,6 +35,8 @@ with st.form("new-workspace"):
 
 if "created" in st.session_state:
     st.success(st.session_state.pop("created"))
+    for warning in st.session_state.pop("created_warnings", []):
+        st.warning(warning)
 
 if submitted:
     if communes is None or not name.strip():
@@ -54,6 +56,7 @@ if submitted:
                 ws = create_workspace(new_workspace_path(name), saved(communes), saved(indicators),
                                       saved(groupings), name.strip())
             st.session_state["open_workspace"] = ws.path
+            st.session_state["created_warnings"] = ws.meta.get("import_warnings", [])
             st.session_state["created"] = (f"Espace de travail « {ws.name} » créé : {len(ws.communes)} communes, "
                                            f"{len(ws.indicators_with_data())} indicateur(s), niveaux : "
                                            f"{', '.join(ws.groupings.columns) or 'communes seulement'}. Il est ouvert.")

@@ -65,11 +65,12 @@ def launch(playwright):
 
 
 def map_frame(page):
-    """The iframe of the first Leaflet map on the page."""
+    """The iframe of the newest Leaflet map on the page (a rerun may briefly keep the old one)."""
+    found = None
     for frame in page.frames:
         try:
-            if frame.locator(".leaflet-container").count():
-                return frame
+            if not frame.is_detached() and frame.locator(".leaflet-container").count():
+                found = frame
         except Exception:  # noqa: BLE001 - a frame detached while it was being looked at
             continue
-    return None
+    return found

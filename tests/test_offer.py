@@ -254,3 +254,18 @@ def test_an_older_list_never_overwrites_a_newer_one():
     assert kept.offer["name"].tolist() == ["France services (2022)"]
     assert "plus ancienne" in kept.merges[0].reason
     assert merge_offer(existing, pd.DataFrame([newer])).offer["name"].tolist() == ["France services (2024)"]
+
+
+def test_partner_codes_without_leading_zero_are_understood(tmp_path):
+    from diagnostic.workspace import create_workspace
+    import json as _json
+    from shapely.geometry import box, mapping
+    communes = tmp_path / "c.geojson"
+    communes.write_text(_json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code_insee": "01001", "nom": "A", "population": 10},
+         "geometry": mapping(box(4.9, 46.1, 5.0, 46.2))}]}), encoding="utf-8")
+    ws = create_workspace(tmp_path / "ws", communes)
+    path = tmp_path / "offre.csv"
+    path.write_text("nom;thematiques;code_insee\nPermanence;mobilite;1001\n", encoding="utf-8")
+    assert import_offer(ws, path).imported == 1
+    assert load_workspace(ws.path).offer["code_insee"].tolist() == ["01001"]

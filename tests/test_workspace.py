@@ -58,7 +58,7 @@ def test_level_is_named_after_the_groupings_column_and_rates_aggregate(tmp_path,
 
 
 @pytest.mark.parametrize("content, expected", [
-    ("code_insee;indicateur;numerateur;denominateur\n1001;part_foyers_rsa;1;2\n", "ligne 2.*zéros initiaux"),
+    ("code_insee;indicateur;numerateur;denominateur\n12;part_foyers_rsa;1;2\n", "ligne 2.*code commune invalide"),
     ("code_insee;indicateur;numerateur;denominateur\n01001;part_foyers_rsa;douze;340\n", "ligne 2.*numerateur.*n'est pas un nombre"),
     ("code_insee;indicateur;numerateur;denominateur\n01001;inconnu;1;2\n", "indicateur inconnu"),
     ("code_insee;indicateur;numerateur;denominateur\n01001;part_foyers_rsa;1;2\n01001;part_foyers_rsa;1;2\n", "ligne 3.*déjà une valeur"),
@@ -76,10 +76,23 @@ def test_bad_indicator_files_are_refused_and_nothing_is_written(tmp_path, files,
     assert not any(p.name.startswith(".ws-") for p in tmp_path.iterdir())
 
 
-def test_numeric_codes_in_geojson_are_refused(tmp_path):
+def test_lost_leading_zeros_are_repaired_with_a_warning(tmp_path, files):
     communes = write_communes(tmp_path / "c.geojson", [
-        ({"code_insee": 1001, "nom": "A", "population": 10}, (0, 45, 1, 46))])
-    with pytest.raises(InputError, match="zéros initiaux"):
+        ({"code_insee": 1001, "nom": "A", "population": 10}, (4.9, 46.1, 5.0, 46.2)),
+        ({"code_insee": 1002, "nom": "B", "population": 20}, (5.0, 46.1, 5.1, 46.2))])
+    indicators = tmp_path / "ind.csv"
+    indicators.write_text("code_insee;indicateur;numerateur;denominateur\n1001;part_foyers_rsa;1;2\n", encoding="utf-8")
+    ws = create_workspace(tmp_path / "ws", communes, indicators)
+    assert ws.communes["code_insee"].tolist() == ["01001", "01002"]
+    assert ws.values[ws.values["indicator"] == "part_foyers_rsa"]["code_insee"].tolist() == ["01001"]
+    warnings = ws.meta["import_warnings"]
+    assert len(warnings) == 2 and "« 1001 » → « 01001 »" in warnings[0] and "ind.csv" in warnings[1]
+
+
+def test_a_short_code_that_is_no_commune_is_still_refused(tmp_path):
+    communes = write_communes(tmp_path / "c.geojson", [
+        ({"code_insee": 12, "nom": "A", "population": 10}, (0, 45, 1, 46))])
+    with pytest.raises(InputError, match="code commune invalide"):
         create_workspace(tmp_path / "ws", communes)
 
 

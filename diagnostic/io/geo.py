@@ -10,7 +10,7 @@ import pandas as pd
 import pyogrio
 
 from diagnostic.errors import InputError
-from diagnostic.io.tables import check_codes, parse_number
+from diagnostic.io.tables import check_codes, parse_number, repair_codes
 from diagnostic.territory import WGS84
 
 CODE_FIELDS = ("code_insee", "code", "insee_com", "codgeo", "insee")
@@ -28,7 +28,7 @@ def _field(columns: list[str], candidates: tuple[str, ...], file: str, what: str
                      file=file, fix=f"Nommez-la « {candidates[0]} ».")
 
 
-def read_communes(path: Path) -> gpd.GeoDataFrame:
+def read_communes(path: Path, warnings: list[str] | None = None) -> gpd.GeoDataFrame:
     """Communes with code_insee (str), name, population and a valid polygon geometry, in WGS84."""
     file = Path(path).name
     if not Path(path).is_file():
@@ -50,7 +50,8 @@ def read_communes(path: Path) -> gpd.GeoDataFrame:
     code_col = _field(columns, CODE_FIELDS, file, "de code commune")
     name_col = _field(columns, NAME_FIELDS, file, "de nom")
     pop_col = _field(columns, POPULATION_FIELDS, file, "de population")
-    codes = raw[code_col].map(lambda v: v if isinstance(v, str) else str(v))
+    codes = raw[code_col].map(lambda v: v if isinstance(v, str) else str(int(v)) if float(v).is_integer() else str(v))
+    codes = repair_codes(codes, file, None, warnings)
     check_codes(codes, file, code_col)
     if codes.duplicated().any():
         dup = codes[codes.duplicated()].iloc[0]

@@ -55,6 +55,27 @@ def find_column(frame: pd.DataFrame, candidates: tuple[str, ...], file: str, wha
                      file=file, fix=f"Nommez-la par exemple « {candidates[0]} ».")
 
 
+def repair_codes(codes: pd.Series, file: str, known: set[str] | None = None,
+                 warnings: list[str] | None = None) -> pd.Series:
+    """Codes whose leading zeros were lost by a spreadsheet ("1001" for "01001") put back on five
+    characters, when the result is a commune code (of the workspace, if known); each repair is
+    reported in `warnings`."""
+    def fixed(code: str) -> str:
+        padded = code.zfill(5)
+        if code.isdigit() and 3 <= len(code) < 5 and is_commune_code(padded) and (known is None or padded in known):
+            return padded
+        return code
+
+    codes = codes.astype(str).str.strip()
+    repaired = codes.map(fixed)
+    changed = int((repaired != codes).sum())
+    if changed and warnings is not None:
+        example = codes[repaired != codes].iloc[0]
+        warnings.append(f"fichier « {file} » : {changed} code(s) commune sans leurs zéros initiaux ont été "
+                        f"complétés (ex. « {example} » → « {example.zfill(5)} »).")
+    return repaired
+
+
 def check_codes(codes: pd.Series, file: str, field: str, known: set[str] | None = None) -> None:
     """Every code is a 5-character INSEE code (and, if given, one of the workspace's communes)."""
     for position, code in enumerate(codes):
@@ -87,12 +108,14 @@ def parse_number(text: str, file: str, line: int, field: str) -> float:
     return value
 
 
-def read_groupings(path: Path, codes: pd.Series, required: bool = True) -> pd.DataFrame:
+def read_groupings(path: Path, codes: pd.Series, required: bool = True,
+                   warnings: list[str] | None = None) -> pd.DataFrame:
     """A groupings CSV: a commune code column then one column per level (group names).
     A workspace may have no level yet (`required=False`); a file given by a user must have one."""
     file = Path(path).name
     frame = read_table(path)
     code_col = find_column(frame, CODE_COLUMNS, file, "de code commune")
+    frame[code_col] = repair_codes(frame[code_col], file, set(codes), warnings)
     check_codes(frame[code_col], file, code_col, set(codes))
     duplicated = frame[code_col].duplicated()
     if duplicated.any():
@@ -114,11 +137,13 @@ def read_groupings(path: Path, codes: pd.Series, required: bool = True) -> pd.Da
     return frame
 
 
-def read_values(path: Path, codes: set[str], catalogue: dict | None = None) -> pd.DataFrame:
+def read_values(path: Path, codes: set[str], catalogue: dict | None = None,
+                warnings: list[str] | None = None) -> pd.DataFrame:
     """An indicators CSV in long format: code_insee, indicator, numerator, denominator."""
     file = Path(path).name
     frame = read_table(path)
     code_col = find_column(frame, CODE_COLUMNS, file, "de code commune")
+    frame[code_col] = repair_codes(frame[code_col], file, codes, warnings)
     cols = {key: find_column(frame, names, file, f"« {names[0]} »")
             for key, names in VALUE_COLUMNS.items()}
     check_codes(frame[code_col], file, code_col, codes)
