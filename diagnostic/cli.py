@@ -11,6 +11,7 @@ import pandas as pd
 from diagnostic.coverage import (CoverageParams, CoverageResult, check_themes, commune_coverage,
                                  export_table)
 from diagnostic.errors import InputError
+from diagnostic.fetch import fetch_departement
 from diagnostic.export.annex import AnnexChoice, annex_context, annex_tables
 from diagnostic.export.csv import write_csv, write_csv_folder
 from diagnostic.export.excel import workbook_bytes
@@ -101,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--level", help="niveau d'analyse (défaut : premier niveau de regroupement)")
     export.add_argument("--territory", default="", help="un seul territoire du niveau (défaut : tous)")
 
+    fetch = sub.add_parser("fetch", help="créer un espace de travail depuis les données ouvertes (en ligne)",
+                           description="Récupère les communes du département (contours, population, codes "
+                                       "postaux) et leurs EPCI depuis geo.api.gouv.fr. Hors ligne, le dit "
+                                       "clairement et ne crée rien.")
+    fetch.add_argument("--departement", required=True, help="code du département (ex. 94, 2A, 974)")
+    fetch.add_argument("--workspace", required=True, type=Path, help="dossier à créer")
+
     demo = sub.add_parser("demo", help="régénérer le département de démonstration (données fictives)",
                           description="Génère de façon déterministe le département fictif.")
     demo.add_argument("--out", required=True, type=Path, help="dossier à créer")
@@ -140,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
                   f" ; résultat écrit dans {args.out}.".replace(",", "\u202f"))
         elif args.command == "export":
             print(export_annex(args))
+        elif args.command == "fetch":
+            ws = fetch_departement(args.departement, args.workspace)
+            print(f"Espace de travail créé : {ws.path} ({len(ws.communes)} communes, niveaux : "
+                  f"{', '.join(levels(ws.groupings))}).")
         elif args.command == "demo":
             from diagnostic.demo import write_demo
             write_demo(args.out, args.communes, args.seed)
