@@ -35,15 +35,22 @@ elif st.button("Préparer l'annexe", type="primary", key="export-prepare"):
         context = annex_context(ws, choice)
         files = {"xlsx": workbook_bytes(tables, TITLE, context), "zip": csv_zip(tables, context)}
         st.write("Document PDF (cartes, graphiques, tableaux)…")
-        files["pdf"] = annex_pdf(ws, choice, store=ui.store(ws))
+        try:
+            files["pdf"] = annex_pdf(ws, choice, store=ui.store(ws))
+        except (ImportError, OSError) as exc:  # WeasyPrint or its system libraries are missing
+            st.error(f"Le PDF n'a pas pu être produit ({exc}). Il faut WeasyPrint et les bibliothèques "
+                     "Pango du système (paquets Debian libpango-1.0-0 et libpangoft2-1.0-0). "
+                     "Le classeur et les CSV restent disponibles.")
         st.session_state["export-files"] = files
-        status.update(label="Annexe prête", state="complete")
+        status.update(label="Annexe prête" if "pdf" in files else "Tableaux prêts, PDF indisponible",
+                      state="complete" if "pdf" in files else "error")
 
 files = st.session_state.get("export-files")
 if files:
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Télécharger l'annexe (PDF)", files["pdf"], "annexe_diagnostic_pti.pdf",
-                       "application/pdf", key="dl-pdf")
+    if "pdf" in files:
+        c1.download_button("Télécharger l'annexe (PDF)", files["pdf"], "annexe_diagnostic_pti.pdf",
+                           "application/pdf", key="dl-pdf")
     c2.download_button("Télécharger le classeur (Excel)", files["xlsx"], "diagnostic_pti.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl-xlsx")
     c3.download_button("Télécharger les tableaux (CSV, zip)", files["zip"], "diagnostic_pti_csv.zip",
