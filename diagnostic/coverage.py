@@ -8,7 +8,7 @@ a given speed. A KD-tree finds the nearest service, so a national run stays fast
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -55,9 +55,6 @@ class CoverageParams:
                 f"habité de la commune, en projection métrique, multipliée par un facteur de détour "
                 f"de {self.detour:g} ; temps estimé à {self.speed_kmh:g} km/h ; {remote} ; les "
                 f"services itinérants comptent à leurs arrêts.")
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def to_metric(lon: np.ndarray, lat: np.ndarray, crs: str) -> np.ndarray:

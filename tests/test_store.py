@@ -116,6 +116,8 @@ def test_stakeholders_and_cooperation_modes(store):
     store.save_stakeholder(animateur, {**row["data"], "influence": 5}, sid, 1)
     with pytest.raises(StaleEdit):
         store.save_stakeholder(animateur, {**row["data"], "influence": 2}, sid, 1)
+    store.delete_stakeholder(animateur, sid)
+    assert store.stakeholders(animateur.session_id) == []
 
 
 def test_twenty_writers_at_once_lose_nothing(store):
