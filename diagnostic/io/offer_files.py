@@ -15,7 +15,7 @@ import pandas as pd
 
 from diagnostic.errors import InputError
 from diagnostic.io.privacy import check_not_nominative
-from diagnostic.io.tables import read_table
+from diagnostic.io.tables import check_size, line_numbers, read_table
 from diagnostic.themes import PUBLICS, normalise_name, theme_labels, translate
 
 FORMATS = {"datainclusion": "data·inclusion (structures ou services)",
@@ -64,12 +64,9 @@ def read_any(path: Path) -> pd.DataFrame:
     """A table from CSV (any usual separator/encoding), Excel or JSON (a list of objects)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if not path.is_file():
-        raise InputError("fichier introuvable.", file=str(path), fix="Vérifiez le chemin indiqué.")
+    check_size(path)
     try:
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            frame = pd.read_excel(path, dtype=str).fillna("")
-        elif suffix == ".json":
+        if suffix == ".json":
             data = json.loads(path.read_text(encoding="utf-8-sig"))
             items = data if isinstance(data, list) else data.get("data") or data.get("items") or []
             frame = pd.DataFrame([{k: _flatten(v) for k, v in item.items()} for item in items])
@@ -127,7 +124,7 @@ def _col(frame: pd.DataFrame, *names: str) -> pd.Series:
 
 def _records(frame: pd.DataFrame, **columns) -> pd.DataFrame:
     """Candidate records, one per line: a Series per field, or one value for every line."""
-    out = pd.DataFrame({"line": frame.index.to_numpy() + 2}, index=frame.index)
+    out = pd.DataFrame({"line": line_numbers(frame)}, index=frame.index)
     for name in FIELDS[1:]:
         value = columns.get(name, [] if name in ("themes", "publics", "modes") else "")
         if isinstance(value, list):
@@ -136,11 +133,11 @@ def _records(frame: pd.DataFrame, **columns) -> pd.DataFrame:
     return out
 
 
-def _themes(raw: pd.Series, vocabulary: str, file: str, column: str, errors: list[LineError],
-            separators: str = "|;,") -> pd.Series:
+def _themes(raw: pd.Series, lines: pd.Series, vocabulary: str, file: str, column: str,
+            errors: list[LineError], separators: str = "|;,") -> pd.Series:
     """Translate each line's themes; a line with no known theme is an error."""
     themes = []
-    for line, text in zip(raw.index + 2, raw, strict=True):
+    for line, text in zip(lines, raw, strict=True):
         values, unknown = translate(_split(text, separators), vocabulary)
         if not values and vocabulary == "partner":
             values, unknown = _themes_by_label(unknown)
@@ -186,9 +183,9 @@ def read_datainclusion(path: Path, existing: pd.DataFrame) -> tuple[pd.DataFrame
     is_service = "structure_id" in {c.lower() for c in frame.columns}
     upstream = _col(frame, "source").replace("", "inconnue")
     if "thematiques" in {c.lower() for c in frame.columns}:
-        themes = _themes(_col(frame, "thematiques"), "datainclusion-v0", file, "thematiques", errors)
+        themes = _themes(_col(frame, "thematiques"), line_numbers(frame), "datainclusion-v0", file, "thematiques", errors)
     else:
-        themes = _themes(_col(frame, "services"), "mednum", file, "services", errors, ";|")
+        themes = _themes(_col(frame, "services"), line_numbers(frame), "mednum", file, "services", errors, ";|")
     modes = [_modes(m, r) for m, r in zip(_col(frame, "modes_accueil"),
                                           _col(frame, "modalites_accompagnement"), strict=True)]
     records = _records(
@@ -239,7 +236,7 @@ def read_mednum(path: Path) -> tuple[pd.DataFrame, list[LineError]]:
     file = Path(path).name
     frame = read_any(path)
     errors: list[LineError] = []
-    themes = _themes(_col(frame, "services"), "mednum", file, "services", errors, ";|")
+    themes = _themes(_col(frame, "services"), line_numbers(frame), "mednum", file, "services", errors, ";|")
     modes = [_modes("", m) for m in _col(frame, "modalites_accompagnement")]
     upstream = _col(frame, "source").replace("", "inconnue")
     records = _records(
@@ -306,11 +303,11 @@ def read_partner(path: Path, mapping: dict[str, str] | None = None) -> tuple[pd.
         return frame[mapping[target]].fillna("").astype(str).str.strip() if target in mapping \
             else pd.Series("", index=frame.index)
 
-    themes = _themes(column("themes"), "partner", file, mapping["themes"], errors)
+    themes = _themes(column("themes"), line_numbers(frame), "partner", file, mapping["themes"], errors)
     modes = pd.Series([[m for m in _split(text) if m in ("en-presentiel", "a-distance", "itinerant")]
                        or ["en-presentiel"] for text in column("modes")], index=frame.index)
     records = _records(
-        frame, id=f"{Path(path).stem}:" + pd.Series(frame.index + 2, index=frame.index).astype(str),
+        frame, id=f"{Path(path).stem}:" + line_numbers(frame).astype(str),
         name=column("name"), structure=column("structure"), siret=column("siret").str.replace(" ", ""),
         themes=themes, publics=_publics(column("publics")), modes=modes, address=column("address"),
         postcode=column("postcode"), code_insee=column("code_insee"), lat=column("lat"),

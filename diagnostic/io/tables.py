@@ -1,9 +1,10 @@
-"""Readers of tabular files (CSV) with codes kept as strings and French error messages."""
+"""Readers of tabular files (CSV, Excel) with codes kept as strings and French error messages."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -21,28 +22,153 @@ VALUE_COLUMNS = {
 }
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV as strings: UTF-8 (with or without BOM) or cp1252, separator detected."""
-    raw = Path(path).read_bytes() if Path(path).is_file() else None
-    if raw is None:
+MAX_FILE_BYTES = 200 * 1024 * 1024  # larger tables are refused before being read
+SEPARATORS = (";", ",", "\t", "|")
+TITLE_SCAN = 30  # rows searched for the header below a title block
+
+
+def read_table(path: Path, min_columns: int = 2) -> pd.DataFrame:
+    """Read a CSV (UTF-8 with or without BOM, or cp1252; separator detected) or an Excel sheet as
+    strings. Title rows above the header are skipped; ``frame.attrs["first_line"]`` is the file line
+    (or sheet row) of the first data row, for the messages."""
+    path = Path(path)
+    file = path.name
+    check_size(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        rows = _excel_rows(path)
+    elif path.suffix.lower() == ".xls":
+        raise InputError("l'ancien format Excel .xls n'est pas lu.", file=file,
+                         fix="Ouvrez-le dans votre tableur et enregistrez-le au format .xlsx ou CSV.")
+    else:
+        rows = _csv_rows(path.read_bytes(), file)
+    header_at = _header_row(rows)
+    if header_at + 1 < len(rows) and _is_code_row(rows[header_at + 1]) and not _is_code_row(rows[header_at]):
+        header_at += 1  # INSEE tables: a row of long labels above the row of variable names
+    header = [str(c).strip() for c in rows[header_at]]
+    while header and not header[-1]:
+        header.pop()
+    if len(header) < min_columns:
+        raise InputError("une seule colonne trouvée : le séparateur n'est pas reconnu.", file=file,
+                         line=header_at + 1, fix="Séparez les colonnes par « ; », « , » ou une tabulation, "
+                                                 "ou enregistrez le fichier au format Excel .xlsx.")
+    if "" in header:
+        raise InputError(f"la colonne n° {header.index('') + 1} n'a pas de nom.", file=file,
+                         line=header_at + 1, fix="Donnez un nom à chaque colonne de la ligne d'en-tête.")
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    if duplicated:
+        raise InputError(f"la colonne « {duplicated[0]} » apparaît deux fois.", file=file, line=header_at + 1,
+                         fix="Renommez l'une des deux colonnes.")
+    body = rows[header_at + 1:]
+    while body and not any(str(v).strip() for v in body[-1]):
+        body.pop()
+    if not body:
+        raise InputError("le fichier n'a aucune ligne de données sous l'en-tête.", file=file,
+                         fix="Vérifiez que le fichier est complet.")
+    width = len(header)
+    for number, row in enumerate(body, start=header_at + 2):
+        extra = [v for v in row[width:] if str(v).strip()]
+        if extra:
+            raise InputError(f"{width + len(extra)} valeurs pour {width} colonnes.", file=file, line=number,
+                             fix="Une valeur contient sans doute le séparateur : mettez-la entre guillemets.")
+        if len(row) < width and number == header_at + 1 + len(body) and path.suffix.lower() not in (".xlsx", ".xlsm"):
+            raise InputError(f"la dernière ligne est incomplète ({len(row)} valeurs pour {width} colonnes) : "
+                             "le fichier semble tronqué.", file=file, line=number,
+                             fix="Téléchargez ou exportez-le de nouveau.")
+    frame = pd.DataFrame([[str(v).strip() for v in (list(row) + [""] * width)[:width]] for row in body],
+                         columns=header, dtype=str)
+    frame.attrs["first_line"] = header_at + 2
+    check_not_nominative(frame, file)
+    return frame
+
+
+def line_numbers(frame: pd.DataFrame) -> pd.Series:
+    """The file line (or sheet row) of each row of a table read by ``read_table`` (or a subset of it)."""
+    return pd.Series(frame.index + frame.attrs.get("first_line", 2), index=frame.index)
+
+
+def check_size(path: Path) -> None:
+    """A file that exists, is not empty and is not larger than the limit of the application."""
+    if not path.is_file():
         raise InputError("fichier introuvable.", file=str(path), fix="Vérifiez le chemin indiqué.")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError("le fichier est vide.", file=path.name, fix="Vérifiez que le bon fichier a été choisi.")
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"le fichier est trop volumineux ({size / 2**20:,.0f} Mo, limite "
+                         f"{MAX_FILE_BYTES // 2**20} Mo).".replace(",", "\u202f"), file=path.name,
+                         fix="Filtrez-le sur votre département avant l'import.")
+
+
+def _csv_rows(raw: bytes, file: str) -> list[list[str]]:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raw = raw.decode("utf-16").encode("utf-8")  # Excel's "Texte Unicode"
+    if b"\x00" in raw[:4096]:
+        raise InputError("ce n'est pas un fichier texte (CSV).", file=file,
+                         fix="Fournissez un CSV ou un classeur Excel .xlsx.")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+        text = raw.decode("cp1252", errors="replace")  # Excel's "CSV (séparateur : point-virgule)"
     if not text.strip():
-        raise InputError("le fichier est vide.", file=Path(path).name)
-    header = text.splitlines()[0]
-    sep = max((";", ",", "\t"), key=header.count)
+        raise InputError("le fichier est vide.", file=file)
+    lines = text.splitlines()[:TITLE_SCAN + 20]
+    sep = max(SEPARATORS, key=lambda s: _consistency(lines, s))
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            skipinitialspace=True)
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(f"le fichier CSV est mal formé ({exc}).", file=Path(path).name,
+        return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
+    except csv.Error as exc:
+        raise InputError(f"le fichier CSV est mal formé ({exc}).", file=file,
                          fix="Ouvrez-le dans un tableur et enregistrez-le au format CSV.") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    check_not_nominative(frame, Path(path).name)
-    return frame
+
+
+def _consistency(lines: list[str], sep: str) -> tuple[int, int]:
+    """How well a separator splits the lines: rows sharing the most frequent width (> 1), then width."""
+    widths = [len(row) for row in csv.reader(lines, delimiter=sep) if row]
+    counts = {w: widths.count(w) for w in set(widths) if w > 1}
+    if not counts:
+        return (0, 0)
+    width = max(counts, key=lambda w: (counts[w], w))
+    return (counts[width], width)
+
+
+def _excel_rows(path: Path) -> list[list]:
+    from openpyxl import load_workbook
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError or its own errors on damaged files
+        raise InputError("le classeur Excel est illisible ou endommagé.", file=path.name,
+                         fix="Ouvrez-le dans votre tableur et enregistrez-le de nouveau (.xlsx).") from exc
+    try:
+        for sheet in book.worksheets:
+            rows = [["" if v is None else _cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            if any(any(str(v).strip() for v in row) for row in rows):
+                return rows
+    finally:
+        book.close()
+    raise InputError("le classeur ne contient aucune donnée.", file=path.name)
+
+
+def _cell_text(value) -> str:
+    """An Excel cell as text; whole numbers stay whole (94001, not 94001.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _is_code_row(row: list) -> bool:
+    """A row of variable names such as CODGEO, LIBGEO, P21_POP (no spaces, not numbers)."""
+    cells = [str(v).strip() for v in row if str(v).strip()]
+    return len(cells) >= 2 and all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_.]*", c) for c in cells)
+
+
+def _header_row(rows: list[list]) -> int:
+    """The header: the first row as wide as the table's usual rows, below any title rows."""
+    scan = rows[:TITLE_SCAN + 20]
+    widths = [sum(1 for v in row if str(v).strip()) for row in scan]
+    usual = sorted(widths)[len(widths) // 2] if widths else 0
+    for index, width in enumerate(widths[:TITLE_SCAN]):
+        if width >= max(2, usual * 0.8):
+            return index
+    return 0
 
 
 def find_column(frame: pd.DataFrame, candidates: tuple[str, ...], file: str, what: str) -> str:
@@ -76,10 +202,11 @@ def repair_codes(codes: pd.Series, file: str, known: set[str] | None = None,
     return repaired
 
 
-def check_codes(codes: pd.Series, file: str, field: str, known: set[str] | None = None) -> None:
+def check_codes(codes: pd.Series, file: str, field: str, known: set[str] | None = None,
+                first_line: int = 2) -> None:
     """Every code is a 5-character INSEE code (and, if given, one of the workspace's communes)."""
     for position, code in enumerate(codes):
-        line = position + 2
+        line = position + first_line
         if not is_commune_code(code):
             hint = ("les zéros initiaux semblent perdus : écrivez le code sur 5 caractères "
                     "(ex. « 01001 »)." if str(code).isdigit() and len(str(code)) < 5
@@ -113,13 +240,13 @@ def read_groupings(path: Path, codes: pd.Series, required: bool = True,
     """A groupings CSV: a commune code column then one column per level (group names).
     A workspace may have no level yet (`required=False`); a file given by a user must have one."""
     file = Path(path).name
-    frame = read_table(path)
+    frame = read_table(path, min_columns=1 if not required else 2)
     code_col = find_column(frame, CODE_COLUMNS, file, "de code commune")
     frame[code_col] = repair_codes(frame[code_col], file, set(codes), warnings)
-    check_codes(frame[code_col], file, code_col, set(codes))
+    check_codes(frame[code_col], file, code_col, set(codes), frame.attrs["first_line"])
     duplicated = frame[code_col].duplicated()
     if duplicated.any():
-        line = int(duplicated.to_numpy().nonzero()[0][0]) + 2
+        line = int(line_numbers(frame)[duplicated].iloc[0])
         raise InputError(f"la commune « {frame[code_col][duplicated].iloc[0]} » apparaît deux fois.",
                          file=file, line=line, field=code_col, fix="Gardez une seule ligne par commune.")
     frame = frame.set_index(code_col).rename_axis("code_insee")
@@ -146,22 +273,22 @@ def read_values(path: Path, codes: set[str], catalogue: dict | None = None,
     frame[code_col] = repair_codes(frame[code_col], file, codes, warnings)
     cols = {key: find_column(frame, names, file, f"« {names[0]} »")
             for key, names in VALUE_COLUMNS.items()}
-    check_codes(frame[code_col], file, code_col, codes)
+    check_codes(frame[code_col], file, code_col, codes, frame.attrs["first_line"])
+    lines = line_numbers(frame)
     out = pd.DataFrame({"code_insee": frame[code_col].to_numpy(),
                         "indicator": frame[cols["indicator"]].str.strip().to_numpy()})
     if catalogue is not None:
         unknown = ~out["indicator"].isin(list(catalogue))
         if unknown.any():
-            line = int(unknown.to_numpy().nonzero()[0][0]) + 2
+            line = int(lines[unknown].iloc[0])
             raise InputError(f"indicateur inconnu « {out['indicator'][unknown].iloc[0]} ».",
                              file=file, line=line, field=cols["indicator"],
                              fix=f"Indicateurs du catalogue : {', '.join(catalogue)}.")
     for key in ("numerator", "denominator"):
-        out[key] = [parse_number(text, file, i + 2, cols[key])
-                    for i, text in enumerate(frame[cols[key]])]
+        out[key] = [parse_number(text, file, line, cols[key]) for line, text in zip(lines, frame[cols[key]])]
     duplicated = out.duplicated(["code_insee", "indicator"])
     if duplicated.any():
-        line = int(duplicated.to_numpy().nonzero()[0][0]) + 2
+        line = int(lines[duplicated].iloc[0])
         raise InputError("cette commune a déjà une valeur pour cet indicateur.", file=file, line=line,
                          field=code_col, fix="Gardez une seule ligne par commune et par indicateur.")
     return out
