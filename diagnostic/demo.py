@@ -71,7 +71,7 @@ def write_demo(path: Path, n_communes: int = 200, seed: int = 2026) -> None:
     catalogue = {
         key: replace(ind, source=f"Données fictives (générateur Diagnostic PTI), sur le modèle de : "
                                  f"{ind.source}")
-        for key, ind in load_catalogue(DEFAULT_CATALOGUE).items()
+        for key, ind in load_catalogue(DEFAULT_CATALOGUE).items() if key in set(values["indicator"])
     }
     meta = {"name": DEMO_LABEL, "departement": DEPARTEMENT_CODE, "fictional": True,
             "secret_threshold": DEFAULT_SECRET_THRESHOLD,

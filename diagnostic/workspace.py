@@ -7,7 +7,12 @@ A workspace folder holds:
 - ``catalogue.json``: the indicator catalogue with this workspace's thresholds;
 - ``values.csv``: code_insee, indicator, numerator, denominator (long format);
 - ``offer.csv`` (optional): the insertion offer, see ``diagnostic.offer``;
-- ``stops.csv`` (optional): public-transport stops imported from GTFS feeds.
+- ``stops.csv`` (optional): public-transport stops imported from GTFS feeds;
+- ``correspondances.csv`` (optional): former commune code → current code (merged communes);
+- ``mappings.json`` (optional): the column mappings of imported tables, remembered.
+
+The population of the communes is the ``population`` indicator when it is known, else the one of
+the boundaries file.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import geopandas as gpd
 import pandas as pd
 
 from diagnostic.errors import InputError
+from diagnostic.indicator_import import (MAPPINGS_FILE, ImportReport, TableMapping, catalogue_with,
+                                         read_indicator_table, remember_mapping, selectable_indicators)
 from diagnostic.io import geo, tables
 from diagnostic.offer import OFFER_FILE, read_offer, write_offer
 from diagnostic.themes import normalise_name
@@ -31,11 +38,13 @@ from diagnostic.transport import STOPS_FILE, read_stops
 from diagnostic.indicators import (DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, Catalogue, Indicator,
                                    load_catalogue, save_catalogue)
 from diagnostic.territory import WGS84
+from diagnostic.vintages import CORRESPONDENCE_FILE, former_codes, read_correspondence
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_WORKSPACE = PROJECT_ROOT / "data" / "demo"
 FILES = ("workspace.json", "communes.geojson", "groupings.csv", "catalogue.json", "values.csv")
-OPTIONAL_FILES = (OFFER_FILE, STOPS_FILE)
+OPTIONAL_FILES = (OFFER_FILE, STOPS_FILE, CORRESPONDENCE_FILE, MAPPINGS_FILE)
+NO_CORRESPONDENCE = pd.DataFrame({"ancien_code": pd.Series(dtype=str), "code_insee": pd.Series(dtype=str)})
 
 
 @dataclass
@@ -50,6 +59,7 @@ class Workspace:
     values: pd.DataFrame
     offer: pd.DataFrame
     stops: pd.DataFrame
+    correspondence: pd.DataFrame = field(default_factory=NO_CORRESPONDENCE.copy)  # former → current code
     memo: dict = field(default_factory=dict, repr=False)  # results computed on this loaded version
 
     @property
@@ -145,13 +155,17 @@ def load_workspace(path: Path | str | None = None) -> Workspace:
     groupings = tables.read_groupings(path / "groupings.csv", communes["code_insee"], required=False)
     values = tables.read_values(path / "values.csv", set(communes["code_insee"]))
     catalogue = load_catalogue(path / "catalogue.json")
+    population = values[values["indicator"] == "population"].set_index("code_insee")["numerator"].dropna()
+    communes["population"] = communes["code_insee"].map(population).fillna(communes["population"])
+    correspondence = (pd.read_csv(path / CORRESPONDENCE_FILE, dtype=str, keep_default_na=False)
+                      if (path / CORRESPONDENCE_FILE).is_file() else NO_CORRESPONDENCE.copy())
     return Workspace(path, meta, communes, groupings, catalogue, values, read_offer(path / OFFER_FILE),
-                     read_stops(path / STOPS_FILE))
+                     read_stops(path / STOPS_FILE), correspondence)
 
 
 def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, groupings: pd.DataFrame,
                     catalogue: Catalogue, values: pd.DataFrame, offer: pd.DataFrame | None = None,
-                    stops: pd.DataFrame | None = None) -> None:
+                    stops: pd.DataFrame | None = None, correspondence: pd.DataFrame | None = None) -> None:
     """Write a complete workspace into an empty or new folder, all files or none."""
     path = Path(path)
     if path.exists() and any(path.iterdir()):
@@ -173,6 +187,8 @@ def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, grouping
             write_offer(offer, staging / OFFER_FILE)
         if stops is not None:
             stops.to_csv(staging / STOPS_FILE, index=False, encoding="utf-8")
+        if correspondence is not None and len(correspondence):
+            correspondence.to_csv(staging / CORRESPONDENCE_FILE, index=False, encoding="utf-8")
         staging.chmod(0o755)
         if path.exists():
             path.rmdir()
@@ -182,35 +198,93 @@ def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, grouping
 
 
 def create_workspace(path: Path, communes_file: Path, indicators_file: Path | None = None,
-                     groupings_file: Path | None = None, name: str | None = None) -> Workspace:
-    """Create a workspace from a communes GeoJSON, an indicators CSV and a groupings CSV.
+                     groupings_file: Path | None = None, name: str | None = None,
+                     fields: dict[str, str] | None = None) -> Workspace:
+    """Create a workspace from a boundaries file, an indicators table (long, or wide with
+    well-known INSEE columns) and a groupings table.
 
+    The population comes from the boundaries or, failing that, from the indicators table. Former
+    codes listed in the boundaries (``anciens_codes``) reconcile data of older vintages.
     Every file is read and checked before anything is written; on error nothing is created.
     """
     warnings: list[str] = []
-    communes = geo.read_communes(Path(communes_file), warnings)
+    communes = geo.read_communes(Path(communes_file), warnings, fields, require_population=False)
     codes = communes["code_insee"]
     groupings = (tables.read_groupings(Path(groupings_file), codes, warnings=warnings) if groupings_file
                  else pd.DataFrame(index=pd.Index(codes, name="code_insee")))
+    correspondence = (former_codes(communes["former_codes"], codes) if "former_codes" in communes
+                      else NO_CORRESPONDENCE.copy())
     catalogue = load_catalogue(DEFAULT_CATALOGUE)
     values = population_values(communes)
+    report = None
     if indicators_file:
-        extra = tables.read_values(Path(indicators_file), set(codes), catalogue, warnings)
-        values = pd.concat([values[~values["indicator"].isin(extra["indicator"])], extra],
-                           ignore_index=True)
+        extra, report = read_indicator_table(Path(indicators_file), set(codes), catalogue,
+                                             communes.set_index("code_insee")["population"], correspondence,
+                                             communes.set_index("code_insee")["name"])
+        values = pd.concat([values[~values["indicator"].isin(extra["indicator"])], extra], ignore_index=True)
+        warnings += report.warnings
+    population = values[values["indicator"] == "population"].set_index("code_insee")["numerator"]
+    if population.reindex(codes).isna().any():
+        raise InputError("population des communes introuvable : ni dans les contours, ni dans les indicateurs.",
+                         file=Path(communes_file).name, fix="Ajoutez un champ « population » aux contours, ou "
+                         "joignez un tableau d'indicateurs avec la population municipale de chaque commune.")
+    communes["population"] = codes.map(population).to_numpy()
     departements = sorted(codes.str[:2].unique())
     meta = {
         "name": name or f"Département {', '.join(departements)}",
         "departement": ", ".join(departements),
         "fictional": False,
         "secret_threshold": DEFAULT_SECRET_THRESHOLD,
-        "import_warnings": warnings,
+        "import_warnings": warnings + (_report_warnings(report) if report else []),
         "sources": {"communes": Path(communes_file).name,
                     "indicators": Path(indicators_file).name if indicators_file else None,
                     "groupings": Path(groupings_file).name if groupings_file else None},
     }
-    write_workspace(Path(path), meta, communes, groupings, catalogue, values)
+    write_workspace(Path(path), meta, communes, groupings, catalogue, values, correspondence=correspondence)
     return load_workspace(path)
+
+
+def _report_warnings(report: ImportReport) -> list[str]:
+    """The merges and unmatched codes of an import, as warnings kept with the workspace."""
+    out = [f"« {report.file} » : données des communes fusionnées additionnées : {m.french()}."
+           for m in report.merges]
+    if report.unmatched:
+        out.append(f"« {report.file} » : {len(report.unmatched)} code(s) du département non rapproché(s) : "
+                   f"{', '.join(report.unmatched[:10])}.")
+    return out
+
+
+def import_indicators(path: Path, file: Path, mapping: TableMapping | None = None,
+                      correspondence_file: Path | None = None) -> ImportReport:
+    """Add (or replace) indicators of a workspace from a table; merged communes reconciled with the
+    workspace's correspondence table (completed by `correspondence_file`). All checks come before
+    any write: on error the workspace is unchanged."""
+    ws = load_workspace(path)
+    codes = set(ws.communes["code_insee"])
+    correspondence = ws.correspondence
+    if correspondence_file:
+        correspondence = pd.concat([correspondence, read_correspondence(Path(correspondence_file), codes)]
+                                   ).drop_duplicates("ancien_code", keep="last")
+    catalogue = selectable_indicators(ws.catalogue)
+    rows, report = read_indicator_table(Path(file), codes, catalogue,
+                                        ws.communes.set_index("code_insee")["population"], correspondence,
+                                        ws.commune_names(), mapping, ws.path)
+    values = pd.concat([ws.values[~ws.values["indicator"].isin(report.indicators)], rows], ignore_index=True)
+    _replace(ws.path / "values.csv", values[["code_insee", "indicator", "numerator", "denominator"]]
+             .to_csv(index=False))
+    save_workspace_catalogue(ws.path, catalogue_with(ws.catalogue, report.mapping, report.indicators))
+    if correspondence_file:
+        _replace(ws.path / CORRESPONDENCE_FILE, correspondence.to_csv(index=False))
+    if report.mapping is not None:
+        remember_mapping(ws.path, report.columns, report.mapping)
+    return report
+
+
+def _replace(target: Path, text: str) -> None:
+    """Write a workspace file through a temporary file, so a reader never sees half of it."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
 
 
 def population_values(communes: gpd.GeoDataFrame) -> pd.DataFrame:

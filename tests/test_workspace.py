@@ -62,8 +62,8 @@ def test_level_is_named_after_the_groupings_column_and_rates_aggregate(tmp_path,
     ("code_insee;indicateur;numerateur;denominateur\n01001;part_foyers_rsa;douze;340\n", "ligne 2.*numerateur.*n'est pas un nombre"),
     ("code_insee;indicateur;numerateur;denominateur\n01001;inconnu;1;2\n", "indicateur inconnu"),
     ("code_insee;indicateur;numerateur;denominateur\n01001;part_foyers_rsa;1;2\n01001;part_foyers_rsa;1;2\n", "ligne 3.*déjà une valeur"),
-    ("code_insee;indicateur;numerateur;denominateur\n99999;part_foyers_rsa;1;2\n", "99999.*pas dans l'espace"),
-    ("commune;valeur\n01001;1\n", "colonne.*introuvable"),
+    ("code_insee;indicateur;numerateur;denominateur\n99999;part_foyers_rsa;1;2\n", "aucune ligne ne concerne"),
+    ("commune;valeur\n01001;1\n", "aucune colonne n.est associée"),
     ("", "vide"),
 ])
 def test_bad_indicator_files_are_refused_and_nothing_is_written(tmp_path, files, content, expected):

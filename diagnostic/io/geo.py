@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+from shapely.ops import unary_union
 
 from diagnostic.errors import InputError
 from diagnostic.io.tables import check_codes, parse_number, repair_codes
@@ -16,6 +17,7 @@ from diagnostic.territory import WGS84
 CODE_FIELDS = ("code_insee", "code", "insee_com", "codgeo", "insee")
 NAME_FIELDS = ("name", "nom", "libgeo", "nom_com", "libelle")
 POSTCODE_FIELDS = ("postcodes", "codes_postaux", "code_postal", "cp")
+FORMER_CODE_FIELDS = ("anciens_codes", "codes_anciens", "code_2018", "codes_2018", "former_codes")
 POPULATION_FIELDS = ("population", "population_municipale", "pmun", "pop", "p22_pop", "p21_pop")
 
 
@@ -28,8 +30,24 @@ def _field(columns: list[str], candidates: tuple[str, ...], file: str, what: str
                      file=file, fix=f"Nommez-la « {candidates[0]} ».")
 
 
-def read_communes(path: Path, warnings: list[str] | None = None) -> gpd.GeoDataFrame:
-    """Communes with code_insee (str), name, population and a valid polygon geometry, in WGS84."""
+def boundary_fields(path: Path) -> list[str]:
+    """The attribute fields of a boundaries file, for the user to pick the code and name fields."""
+    source = _zip_member(Path(path)) if Path(path).suffix.lower() == ".zip" else str(path)
+    try:
+        return list(pyogrio.read_info(source)["fields"])
+    except Exception as exc:  # pyogrio raises several error types for unreadable files
+        raise InputError(f"le fichier de communes est illisible ({exc}).", file=Path(path).name,
+                         fix="Fournissez un GeoJSON, un GeoPackage ou un Shapefile zippé de polygones.") from exc
+
+
+def read_communes(path: Path, warnings: list[str] | None = None, fields: dict[str, str] | None = None,
+                  require_population: bool = True) -> gpd.GeoDataFrame:
+    """Communes with code_insee (str), name, population and a valid polygon geometry, in WGS84.
+
+    `fields` names the code, name and population fields when they are not the usual ones; without a
+    population field (and `require_population` false) the population is left unknown, and a field
+    of former codes (``anciens_codes``, ``code_2018``) is kept as ``former_codes``."""
+    fields = fields or {}
     file = Path(path).name
     if not Path(path).is_file():
         raise InputError("fichier introuvable.", file=str(path), fix="Vérifiez le chemin indiqué.")
@@ -47,9 +65,15 @@ def read_communes(path: Path, warnings: list[str] | None = None) -> gpd.GeoDataF
                              fix="Exportez-le en WGS84, ou joignez sa projection (Lambert-93 : EPSG:2154, "
                                  "fichier .prj d'un Shapefile).")
     columns = [c for c in raw.columns if c != "geometry"]
-    code_col = _field(columns, CODE_FIELDS, file, "de code commune")
-    name_col = _field(columns, NAME_FIELDS, file, "de nom")
-    pop_col = _field(columns, POPULATION_FIELDS, file, "de population")
+    for key, column in fields.items():
+        if column and column not in columns:
+            raise InputError(f"champ « {column} » absent.", file=file, field=key,
+                             fix=f"Champs présents : {', '.join(columns)}.")
+    code_col = fields.get("code") or _field(columns, CODE_FIELDS, file, "de code commune")
+    name_col = fields.get("name") or _field(columns, NAME_FIELDS, file, "de nom")
+    pop_col = fields.get("population") or (_field(columns, POPULATION_FIELDS, file, "de population")
+                                           if require_population else
+                                           next((c for c in columns if c.lower() in POPULATION_FIELDS), None))
     codes = raw[code_col].map(lambda v: v if isinstance(v, str) else str(int(v)) if float(v).is_integer() else str(v))
     codes = repair_codes(codes, file, None, warnings)
     check_codes(codes, file, code_col)
@@ -57,21 +81,34 @@ def read_communes(path: Path, warnings: list[str] | None = None) -> gpd.GeoDataF
         dup = codes[codes.duplicated()].iloc[0]
         raise InputError(f"le code « {dup} » apparaît deux fois.", file=file, field=code_col,
                          fix="Chaque commune doit avoir une seule entité (fusionnez ses polygones).")
-    population = [parse_number(v, file, i + 1, pop_col) for i, v in enumerate(raw[pop_col])]
+    population = ([parse_number(v, file, i + 1, pop_col) for i, v in enumerate(raw[pop_col])] if pop_col
+                  else float("nan"))
     gdf = gpd.GeoDataFrame({"code_insee": codes.to_numpy(), "name": raw[name_col].astype(str).to_numpy(),
                             "population": population}, geometry=raw.geometry.to_numpy(),
                            crs=raw.crs or WGS84)
     postcode_col = next((c for c in columns if c.lower() in POSTCODE_FIELDS), None)
     if postcode_col:  # several postcodes per commune, separated by |, comma or space
         gdf["postcodes"] = raw[postcode_col].fillna("").astype(str).str.replace(r"[,; ]+", "|", regex=True).to_numpy()
+    former_col = next((c for c in columns if c.lower() in FORMER_CODE_FIELDS), None)
+    if former_col:
+        gdf["former_codes"] = raw[former_col].fillna("").astype(str).to_numpy()
     bad = gdf.geometry.isna() | ~gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     if bad.any():
         raise InputError(f"la commune « {gdf['code_insee'][bad].iloc[0]} » n'a pas de polygone.",
                          file=file, field="geometry", fix="Chaque entité doit être un (multi)polygone.")
-    if pd.isna(gdf["population"]).any():
+    if pop_col and pd.isna(gdf["population"]).any():
         raise InputError(f"population manquante pour « {gdf['code_insee'][gdf['population'].isna()].iloc[0]} ».",
                          file=file, field=pop_col, fix="Indiquez la population municipale.")
-    gdf.geometry = gdf.geometry.make_valid()
+    invalid = ~gdf.geometry.is_valid
+    if invalid.any():
+        repaired = gdf.geometry.make_valid()
+        mixed = repaired.geom_type == "GeometryCollection"  # e.g. a bow-tie gives polygons and a line
+        repaired[mixed] = [unary_union([p for p in g.geoms if p.geom_type in ("Polygon", "MultiPolygon")])
+                           for g in repaired[mixed]]
+        gdf.geometry = repaired
+        if warnings is not None:
+            warnings.append(f"fichier « {file} » : {int(invalid.sum())} contour(s) invalide(s) réparé(s) "
+                            f"(ex. commune {gdf['code_insee'][invalid].iloc[0]}).")
     return gdf.to_crs(WGS84)
 
 
