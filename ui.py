@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import tempfile
 from typing import TYPE_CHECKING
 from pathlib import Path
 
@@ -28,6 +29,7 @@ PAGES = [("app.py", "Accueil", ":material/home:"),
          ("pages/5_Zones_blanches.py", "Zones blanches", ":material/wrong_location:"),
          ("pages/3_Catalogue_des_indicateurs.py", "Catalogue des indicateurs", ":material/menu_book:"),
          ("pages/7_Seances.py", "Séances de travail", ":material/groups:"),
+         ("pages/9_Importer_des_donnees.py", "Importer des données", ":material/upload_file:"),
          ("pages/8_Nouveau_territoire.py", "Nouveau territoire", ":material/add_location_alt:"),
          ("pages/6_Export.py", "Export", ":material/download:")]
 LANG_SCRIPT = "<script>document.documentElement.lang = 'fr';</script>"
@@ -168,6 +170,18 @@ def coverage(ws: Workspace, params: CoverageParams):
     """The coverage of a theme with these parameters, cached per workspace version."""
     return _coverage(str(ws.path), version(ws.path), params, ws)
 
+
+
+def saved_upload(upload) -> Path | None:
+    """An uploaded file written to a private temporary folder (once per upload), under its own name."""
+    if upload is None:
+        return None
+    saved = st.session_state.setdefault("_uploads", {})
+    if upload.file_id not in saved or not saved[upload.file_id].is_file():
+        path = Path(tempfile.mkdtemp(prefix="pti-upload-")) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        saved[upload.file_id] = path
+    return saved[upload.file_id]
 
 
 def download(frame, file_name: str, label: str = "Télécharger ce tableau (CSV)") -> None:

@@ -22,7 +22,7 @@ from diagnostic.profile import SECRET_LABEL, indicator_profile
 from diagnostic.store import Store, database_url
 from diagnostic.territory import levels
 from diagnostic.transport import import_gtfs
-from diagnostic.workspace import create_workspace, load_workspace
+from diagnostic.workspace import create_workspace, default_workspace_path, import_indicators, load_workspace
 
 
 class FrenchParser(argparse.ArgumentParser):
@@ -63,6 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     ind.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
     ind.add_argument("--level", required=True, help="« commune » ou un niveau de regroupement")
     ind.add_argument("--out", required=True, type=Path, help="fichier CSV à écrire")
+
+    table = sub.add_parser("import-indicators", help="importer un tableau d'indicateurs (INSEE, CAF…)",
+                           description="Ajoute ou remplace des indicateurs à partir d'un tableau CSV ou Excel, "
+                                       "en format long (code_insee, indicateur, numerateur, denominateur) ou "
+                                       "large (une colonne par variable, comme l'INSEE) : les colonnes sont "
+                                       "associées aux indicateurs d'après la dernière association enregistrée "
+                                       "pour ces colonnes, sinon d'après les variables INSEE connues. Les "
+                                       "communes fusionnées depuis le millésime des données sont rapprochées.")
+    table.add_argument("file", type=Path, metavar="FICHIER", help="tableau CSV ou Excel (.xlsx)")
+    table.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
+    table.add_argument("--correspondances", type=Path,
+                       help="table de passage des codes communes (ancien code, code actuel)")
 
     offer = sub.add_parser("import-offer", help="importer un fichier de l'offre d'insertion",
                            description="Importe des services ou des lieux dans l'offre de l'espace de "
@@ -130,6 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "indicators":
             write_indicators(args.workspace, args.level, args.out)
             print(f"Indicateurs écrits dans {args.out}.")
+        elif args.command == "import-indicators":
+            report = import_indicators(args.workspace or default_workspace_path(), args.file,
+                                       correspondence_file=args.correspondances)
+            print(report.summary())
+            for line in report.details():
+                print(f"  {line}")
         elif args.command == "import-offer":
             report = import_offer(load_workspace(args.workspace), args.file, args.format)
             print(report.summary())

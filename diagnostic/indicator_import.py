@@ -84,6 +84,16 @@ class ImportReport:
             text += f" ; {self.outside} ligne(s) d'autres départements ignorées"
         return text + "."
 
+    def details(self) -> list[str]:
+        """Warnings, merged communes and codes that could not be matched, one sentence each."""
+        lines = list(self.warnings)
+        lines += [f"Communes fusionnées, données additionnées : {m.french()}." for m in self.merges]
+        if self.unmatched:
+            lines.append(f"{len(self.unmatched)} code(s) du département sans commune correspondante, ignoré(s) : "
+                         f"{', '.join(self.unmatched[:20])}{' …' if len(self.unmatched) > 20 else ''}. "
+                         "Ajoutez une table de passage des codes si ce sont d'anciennes communes.")
+        return lines
+
 
 def is_long(columns: list[str]) -> bool:
     """A table in our long format (a column naming the indicator of each row)."""
@@ -127,9 +137,10 @@ def guess_mapping(columns: list[str]) -> TableMapping:
     def find(pattern: str) -> str:
         return next((c for c in columns if re.fullmatch(pattern, c, flags=re.IGNORECASE)), "")
 
-    def year(column: str) -> str:
-        digits = re.findall(r"(?<!\d)(\d{2}|20\d{2})(?!\d)", column.replace("_", " "))
-        return "" if not digits else digits[-1] if len(digits[-1]) == 4 else f"20{digits[-1]}"
+    def year(column: str) -> str:  # P22_POP → 2022, pop_chomage_2021 → 2021, TP6021 → 2021
+        match = (re.match(r"[A-Za-z]+(\d{2})_", column) or re.search(r"_(20\d{2})$", column)
+                 or re.search(r"(\d{2})$", column))
+        return "" if not match else match[1] if len(match[1]) == 4 else f"20{match[1]}"
 
     found: list[ColumnMap] = []
     population = find(r"population_municipale") or find(r"pmun\d{0,4}") or find(r"population")

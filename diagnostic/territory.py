@@ -33,6 +33,22 @@ def levels(groupings: pd.DataFrame) -> list[str]:
     return [COMMUNE_LEVEL, *groupings.columns]
 
 
+UNASSIGNED = "Non affectée"
+
+
+def assign_group(groupings: pd.DataFrame, level: str, group: str, codes: list[str]) -> pd.DataFrame:
+    """Groupings where these communes belong to `group` at `level`; a new level starts with every
+    other commune « Non affectée »."""
+    level, group = level.strip(), group.strip()
+    if not level or level == COMMUNE_LEVEL:
+        raise ValueError("level")
+    out = groupings.copy()
+    if level not in out.columns:
+        out[level] = UNASSIGNED
+    out.loc[list(codes), level] = group
+    return out
+
+
 def group_of(communes: gpd.GeoDataFrame, groupings: pd.DataFrame, level: str) -> pd.Series:
     """For each commune code, the name of its group at this level (the code itself for communes)."""
     codes = communes["code_insee"]

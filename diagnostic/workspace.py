@@ -216,13 +216,12 @@ def create_workspace(path: Path, communes_file: Path, indicators_file: Path | No
                       else NO_CORRESPONDENCE.copy())
     catalogue = load_catalogue(DEFAULT_CATALOGUE)
     values = population_values(communes)
-    report = None
     if indicators_file:
         extra, report = read_indicator_table(Path(indicators_file), set(codes), catalogue,
                                              communes.set_index("code_insee")["population"], correspondence,
                                              communes.set_index("code_insee")["name"])
         values = pd.concat([values[~values["indicator"].isin(extra["indicator"])], extra], ignore_index=True)
-        warnings += report.warnings
+        warnings += report.details()
     population = values[values["indicator"] == "population"].set_index("code_insee")["numerator"]
     if population.reindex(codes).isna().any():
         raise InputError("population des communes introuvable : ni dans les contours, ni dans les indicateurs.",
@@ -235,23 +234,13 @@ def create_workspace(path: Path, communes_file: Path, indicators_file: Path | No
         "departement": ", ".join(departements),
         "fictional": False,
         "secret_threshold": DEFAULT_SECRET_THRESHOLD,
-        "import_warnings": warnings + (_report_warnings(report) if report else []),
+        "import_warnings": warnings,
         "sources": {"communes": Path(communes_file).name,
                     "indicators": Path(indicators_file).name if indicators_file else None,
                     "groupings": Path(groupings_file).name if groupings_file else None},
     }
     write_workspace(Path(path), meta, communes, groupings, catalogue, values, correspondence=correspondence)
     return load_workspace(path)
-
-
-def _report_warnings(report: ImportReport) -> list[str]:
-    """The merges and unmatched codes of an import, as warnings kept with the workspace."""
-    out = [f"« {report.file} » : données des communes fusionnées additionnées : {m.french()}."
-           for m in report.merges]
-    if report.unmatched:
-        out.append(f"« {report.file} » : {len(report.unmatched)} code(s) du département non rapproché(s) : "
-                   f"{', '.join(report.unmatched[:10])}.")
-    return out
 
 
 def import_indicators(path: Path, file: Path, mapping: TableMapping | None = None,
@@ -278,6 +267,32 @@ def import_indicators(path: Path, file: Path, mapping: TableMapping | None = Non
     if report.mapping is not None:
         remember_mapping(ws.path, report.columns, report.mapping)
     return report
+
+
+def save_groupings(path: Path, groupings: pd.DataFrame) -> None:
+    """Replace the grouping levels of a workspace (each commune must have a group at each level)."""
+    if groupings.columns.duplicated().any():
+        raise InputError(f"deux niveaux s'appellent « {groupings.columns[groupings.columns.duplicated()][0]} ».",
+                         fix="Donnez un nom différent à chaque niveau.")
+    for level in groupings.columns:
+        if not str(level).strip() or level == "commune" or groupings[level].isna().any() or \
+                (groupings[level].astype(str).str.strip() == "").any():
+            raise InputError(f"niveau « {level} » incomplet ou mal nommé.", field=str(level),
+                             fix="Chaque commune doit avoir un groupe non vide à chaque niveau.")
+    _replace(Path(path) / "groupings.csv", groupings.rename_axis("code_insee").to_csv())
+
+
+def import_groupings(path: Path, file: Path, columns: dict[str, str] | None = None) -> list[str]:
+    """Add the levels of a groupings table (commune code, then one column per level) to a
+    workspace, or only `columns` (file column → level name); a level of the same name is
+    replaced. Returns the levels imported."""
+    ws = load_workspace(path)
+    table = tables.read_groupings(Path(file), ws.communes["code_insee"],
+                                  columns=list(columns) if columns is not None else None)
+    table = table.rename(columns={k: v.strip() for k, v in (columns or {}).items() if v.strip()})
+    save_groupings(ws.path, pd.concat([ws.groupings.drop(columns=[c for c in table.columns
+                                                                   if c in ws.groupings]), table], axis=1))
+    return list(table.columns)
 
 
 def _replace(target: Path, text: str) -> None:

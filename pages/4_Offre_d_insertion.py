@@ -1,7 +1,5 @@
 """Offre d'insertion: map, territory × theme table, list of services, import of offer files."""
 
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -87,9 +85,7 @@ with st.expander("Ajouter des services ou des lieux (data·inclusion, médiation
                  "France services, fichier d'un partenaire)", expanded=ws.offer.empty):
     upload = st.file_uploader("Fichier CSV, Excel ou JSON", type=["csv", "xlsx", "json"], key="offer-file")
     if upload is not None:
-        folder = Path(tempfile.mkdtemp(prefix="pti-import-"))
-        path = folder / Path(upload.name).name
-        path.write_bytes(upload.getvalue())
+        path = ui.saved_upload(upload)
         try:
             frame = read_any(path)
             guessed = detect_format(list(frame.columns))

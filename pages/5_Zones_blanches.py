@@ -1,7 +1,5 @@
 """Zones blanches: where the offer of a theme is out of reach, for whom, and where to add a site."""
 
-import tempfile
-from pathlib import Path
 
 import altair as alt
 import pandas as pd
@@ -74,9 +72,7 @@ if n_sites:
         upload = st.file_uploader("Liste de lieux (CSV ou Excel : nom, latitude, longitude) — sinon, les "
                                   "centres des communes", type=["csv", "xlsx"], key="cov-candidates")
         if upload is not None:
-            folder = Path(tempfile.mkdtemp(prefix="pti-sites-"))
-            path = folder / Path(upload.name).name
-            path.write_bytes(upload.getvalue())
+            path = ui.saved_upload(upload)
             try:
                 candidates = read_candidates(read_any(path), upload.name)
                 st.caption(f"{len(candidates)} lieu(x) candidat(s).")

@@ -236,9 +236,10 @@ def parse_number(text: str, file: str, line: int, field: str) -> float:
 
 
 def read_groupings(path: Path, codes: pd.Series, required: bool = True,
-                   warnings: list[str] | None = None) -> pd.DataFrame:
-    """A groupings CSV: a commune code column then one column per level (group names).
-    A workspace may have no level yet (`required=False`); a file given by a user must have one."""
+                   warnings: list[str] | None = None, columns: list[str] | None = None) -> pd.DataFrame:
+    """A groupings table: a commune code column then one column per level (group names), or only
+    the `columns` chosen. A workspace may have no level yet (`required=False`); a file given by a
+    user must have one."""
     file = Path(path).name
     frame = read_table(path, min_columns=1 if not required else 2)
     code_col = find_column(frame, CODE_COLUMNS, file, "de code commune")
@@ -250,6 +251,12 @@ def read_groupings(path: Path, codes: pd.Series, required: bool = True,
         raise InputError(f"la commune « {frame[code_col][duplicated].iloc[0]} » apparaît deux fois.",
                          file=file, line=line, field=code_col, fix="Gardez une seule ligne par commune.")
     frame = frame.set_index(code_col).rename_axis("code_insee")
+    if columns is not None:
+        unknown = [c for c in columns if c not in frame.columns]
+        if unknown:
+            raise InputError(f"colonne « {unknown[0]} » absente.", file=file,
+                             fix=f"Colonnes du fichier : {', '.join(frame.columns)}.")
+        frame = frame[columns]
     if frame.columns.empty and required:
         raise InputError("aucune colonne de regroupement après le code commune.", file=file,
                          fix="Ajoutez une colonne par niveau, ex. « Territoire d'action sociale ».")

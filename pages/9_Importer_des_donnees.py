@@ -1,0 +1,177 @@
+"""Importer des données: indicator tables (INSEE, CAF, France Travail…), groupings of communes
+(from a table or drawn on the map) and the correspondence of former commune codes."""
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+import ui
+from diagnostic import maps
+from diagnostic.errors import InputError
+from diagnostic.indicator_import import (WORKSPACE_POPULATION, ColumnMap, TableMapping, guess_mapping, is_long,
+                                         remembered_mapping, selectable_indicators)
+from diagnostic.io.tables import read_table
+from diagnostic.territory import COMMUNE_LEVEL, UNASSIGNED, assign_group
+from diagnostic.workspace import import_groupings, import_indicators, save_groupings
+
+ws = ui.setup("Importer des données")
+st.title("Importer des données")
+st.caption(f"Espace de travail : {ws.name}. Un fichier refusé ne change rien ; le message dit quelle "
+           "ligne et quel champ corriger.")
+if ws.fictional:
+    st.info("Vous êtes sur le département de démonstration : créez d'abord l'espace de travail de votre "
+            "territoire (page « Nouveau territoire ») pour y importer vos fichiers.")
+
+if "import-result" in st.session_state:
+    summary, details = st.session_state.pop("import-result")
+    st.success(summary)
+    for detail in details:
+        st.warning(detail)
+
+
+def done(summary: str, details: list[str]) -> None:
+    """Show the result after the page reloads with the new data."""
+    st.session_state["import-result"] = (summary, details)
+    st.rerun()
+
+
+NEW_LEVEL = "+ nouveau niveau"
+SELECTION = "● Sélection en cours"
+
+
+def split(text) -> list[str]:
+    return [c.strip() for c in str(text or "").split("+") if c.strip()]
+
+
+tab_values, tab_groups, tab_draw = st.tabs(["Indicateurs", "Regroupements (fichier)", "Regroupements (carte)"])
+
+with tab_values:
+    st.markdown(
+        "Tableaux de l'INSEE (Filosofi, recensement…), de la CAF, de France Travail ou d'un partenaire, "
+        "en CSV ou Excel : séparateur, encodage et lignes de titre sont reconnus, la virgule décimale "
+        "aussi ; `s`, `nd` ou une case vide restent des valeurs inconnues, jamais des zéros. Les données "
+        "des communes fusionnées depuis le millésime du fichier sont additionnées.")
+    upload = st.file_uploader("Tableau d'indicateurs (CSV ou Excel .xlsx)", type=["csv", "txt", "xlsx"],
+                              key="values-file")
+    correspondence = st.file_uploader("Table de passage des codes communes (facultative : ancien code, "
+                                      "code actuel)", type=["csv", "xlsx"], key="values-correspondence")
+    if upload is not None:
+        path = ui.saved_upload(upload)
+        try:
+            frame = read_table(path)
+            st.caption(f"Aperçu : {len(frame)} lignes, {len(frame.columns)} colonnes")
+            st.dataframe(frame.head(5), hide_index=True, width="stretch")
+            mapping = None
+            if is_long(list(frame.columns)):
+                st.info("Format long reconnu (une ligne par commune et par indicateur).")
+            else:
+                columns = list(frame.columns)
+                known = remembered_mapping(ws.path, columns)
+                start = known or guess_mapping(columns)
+                st.markdown("**Association des colonnes aux indicateurs** "
+                            + ("(reprise de votre dernier import de ce tableau)" if known
+                               else "(devinée d'après les noms de variables, à vérifier)"))
+                code_column = st.selectbox("Colonne du code commune", columns,
+                                           index=columns.index(start.code_column), key="values-code")
+                catalogue = selectable_indicators(ws.catalogue)
+                rows = pd.DataFrame([{"Indicateur": m.indicator, "Numérateur": " + ".join(m.numerator),
+                                      "Dénominateur": " + ".join(m.denominator), "Taux": m.rate,
+                                      "Millésime": m.vintage, "Source": m.source} for m in start.indicators],
+                                    columns=["Indicateur", "Numérateur", "Dénominateur", "Taux", "Millésime",
+                                             "Source"])
+                edited = st.data_editor(
+                    rows, num_rows="dynamic", hide_index=True, width="stretch", key="values-mapping",
+                    column_config={
+                        "Indicateur": st.column_config.SelectboxColumn(
+                            options=list(catalogue), required=True,
+                            format_func=lambda i: catalogue[i].short_label if i in catalogue else str(i)),
+                        "Numérateur": st.column_config.TextColumn(help="Colonne(s) additionnées : A + B"),
+                        "Dénominateur": st.column_config.TextColumn(
+                            help=f"Colonne(s) additionnées, ou {WORKSPACE_POPULATION} pour la population "
+                                 "des communes"),
+                        "Taux": st.column_config.SelectboxColumn(
+                            options=["", *columns], help="Une colonne de taux (en % ou dans l'unité de "
+                                                         "l'indicateur) : numérateur = taux × dénominateur"),
+                    })
+                with st.expander("Colonnes du fichier"):
+                    st.write(", ".join(f"`{c}`" for c in columns))
+                mapping = TableMapping(code_column, [
+                    ColumnMap(str(r["Indicateur"]), split(r["Numérateur"]), split(r["Dénominateur"]),
+                              str(r["Taux"] or ""), str(r["Millésime"] or ""), str(r["Source"] or ""))
+                    for r in edited.to_dict("records") if r.get("Indicateur")])
+            if st.button("Importer", type="primary", key="values-import", disabled=ws.fictional):
+                report = import_indicators(ws.path, path, mapping, ui.saved_upload(correspondence))
+                done(report.summary(), report.details())
+        except InputError as exc:
+            st.error(exc.french())
+
+with tab_groups:
+    st.markdown("Un tableau avec le code INSEE de chaque commune et une colonne par niveau (territoire "
+                "d'action sociale, EPCI, bassin d'emploi…). Un niveau du même nom est remplacé.")
+    upload = st.file_uploader("Tableau des regroupements (CSV ou Excel .xlsx)", type=["csv", "txt", "xlsx"],
+                              key="groups-file")
+    if upload is not None:
+        path = ui.saved_upload(upload)
+        try:
+            frame = read_table(path)
+            st.dataframe(frame.head(5), hide_index=True, width="stretch")
+            candidates = [c for c in frame.columns if 1 < frame[c].nunique() < len(frame)]
+            choice = st.data_editor(
+                pd.DataFrame({"Colonne": candidates, "Importer": [False] * len(candidates),
+                              "Nom du niveau": candidates}),
+                hide_index=True, disabled=["Colonne"], key="groups-columns", width="stretch")
+            chosen = {r["Colonne"]: r["Nom du niveau"] or r["Colonne"]
+                      for r in choice.to_dict("records") if r["Importer"]}
+            if st.button("Importer les niveaux cochés", type="primary", key="groups-import",
+                         disabled=not chosen or ws.fictional):
+                imported = import_groupings(ws.path, path, chosen)
+                done(f"Niveau(x) importé(s) : {', '.join(imported)}.", [])
+        except InputError as exc:
+            st.error(exc.french())
+    if len(ws.groupings.columns):
+        st.markdown("**Niveaux de l'espace de travail**")
+        ui.table(pd.DataFrame({"Niveau": ws.groupings.columns,
+                               "Groupes": [ws.groupings[c].nunique() for c in ws.groupings.columns]}))
+        drop = st.selectbox("Supprimer un niveau", ["", *ws.groupings.columns], key="groups-drop")
+        if drop and st.button(f"Supprimer le niveau « {drop} »", key="groups-drop-confirm", disabled=ws.fictional):
+            save_groupings(ws.path, ws.groupings.drop(columns=[drop]))
+            done(f"Niveau « {drop} » supprimé.", [])
+
+with tab_draw:
+    st.markdown("Composez un niveau à la main : cliquez sur les communes de la carte pour les ajouter à la "
+                "sélection (ou choisissez-les dans la liste), puis affectez-les à un groupe.")
+    names = ws.commune_names()
+    level = st.selectbox("Niveau", [*ws.groupings.columns, NEW_LEVEL], key="draw-level")
+    if level == NEW_LEVEL:
+        level = st.text_input("Nom du nouveau niveau", key="draw-new-level").strip()
+    selected = st.session_state.setdefault("draw-list", [])
+    shown_level = level if level and level != COMMUNE_LEVEL else "Nouveau niveau"
+    fmap, legend = maps.territory_map(ui.topology(ws, COMMUNE_LEVEL), ws.communes,
+                                      assign_group(ws.groupings, shown_level, SELECTION, selected), shown_level)
+    col_map, col_legend = st.columns([4, 1])
+    with col_map:
+        state = st_folium(fmap, key="draw-map", height=480, use_container_width=True,
+                          returned_objects=["last_active_drawing"])
+    with col_legend:
+        ui.legend(legend)
+    clicked = maps.clicked_key(state)
+    if clicked in names.index and st.session_state.get("draw-last-click") != clicked:
+        st.session_state["draw-last-click"] = clicked
+        if clicked not in selected:
+            st.session_state["draw-list"] = [*selected, clicked]
+            st.rerun()
+    st.multiselect("Communes sélectionnées", list(names.index), format_func=lambda c: f"{names[c]} ({c})",
+                   placeholder="Cliquez sur la carte ou choisissez des communes",
+                   key="draw-list")
+    group = st.text_input("Groupe", key="draw-group", placeholder="ex. Territoire Nord")
+    if level in ws.groupings.columns:
+        st.caption(f"Groupes existants : {', '.join(sorted(set(ws.groupings[level]) - {UNASSIGNED}))}")
+    chosen = st.session_state["draw-list"]
+    if st.button("Affecter la sélection à ce groupe", type="primary", key="draw-assign",
+                 disabled=not (level and group.strip() and chosen) or ws.fictional):
+        if level == COMMUNE_LEVEL:
+            st.error("« commune » est réservé : choisissez un autre nom de niveau.")
+        else:
+            save_groupings(ws.path, assign_group(ws.groupings, level, group, chosen))
+            del st.session_state["draw-list"]
+            done(f"{len(chosen)} commune(s) affectée(s) au groupe « {group.strip()} » du niveau « {level} ».", [])
