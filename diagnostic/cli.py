@@ -52,10 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
                                         "d'un CSV de regroupements (code_insee puis une colonne par "
                                         "niveau, nommé d'après la colonne).")
     create.add_argument("--workspace", required=True, type=Path, help="dossier à créer")
-    create.add_argument("--communes", required=True, type=Path, help="GeoJSON des communes")
-    create.add_argument("--indicators", type=Path, help="CSV des indicateurs (facultatif)")
+    create.add_argument("--communes", required=True, type=Path,
+                        help="contours des communes (GeoJSON, GeoPackage ou Shapefile zippé)")
+    create.add_argument("--indicators", type=Path,
+                        help="tableau des indicateurs, CSV ou Excel, long ou large (facultatif)")
     create.add_argument("--groupings", type=Path, help="CSV des regroupements (facultatif)")
     create.add_argument("--name", help="nom de l'espace de travail")
+    create.add_argument("--champ-code", help="champ du code INSEE dans les contours (s'il n'est pas reconnu)")
+    create.add_argument("--champ-nom", help="champ du nom de la commune dans les contours")
+    create.add_argument("--champ-population", help="champ de la population dans les contours")
 
     ind = sub.add_parser("indicators", help="exporter le tableau des indicateurs d'un niveau",
                          description="Écrit en CSV les indicateurs agrégés d'un niveau (commune ou "
@@ -116,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     fetch = sub.add_parser("fetch", help="créer un espace de travail depuis les données ouvertes (en ligne)",
                            description="Récupère les communes du département (contours, population, codes "
-                                       "postaux) et leurs EPCI depuis geo.api.gouv.fr. Hors ligne, le dit "
-                                       "clairement et ne crée rien.")
+                                       "postaux) et leurs EPCI depuis geo.api.gouv.fr, puis l'offre publiée sur "
+                                       "data.gouv.fr (structures data·inclusion, lieux de médiation numérique, "
+                                       "France services). Hors ligne, le dit clairement et ne crée rien.")
     fetch.add_argument("--departement", required=True, help="code du département (ex. 94, 2A, 974)")
     fetch.add_argument("--workspace", required=True, type=Path, help="dossier à créer")
 
@@ -133,8 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "create":
+            fields = {"code": args.champ_code, "name": args.champ_nom, "population": args.champ_population}
             ws = create_workspace(args.workspace, args.communes, args.indicators, args.groupings,
-                                  args.name)
+                                  args.name, {k: v for k, v in fields.items() if v})
             print(f"Espace de travail créé : {ws.path} ({len(ws.communes)} communes, "
                   f"niveaux : {', '.join(levels(ws.groupings))}).")
             for warning in ws.meta.get("import_warnings", []):
@@ -169,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "fetch":
             ws = fetch_departement(args.departement, args.workspace)
             print(f"Espace de travail créé : {ws.path} ({len(ws.communes)} communes, niveaux : "
-                  f"{', '.join(levels(ws.groupings))}).")
+                  f"{', '.join(levels(ws.groupings))}, {len(ws.offer)} services).")
+            for note in ws.meta.get("import_warnings", []):
+                print(f"  {note}")
         elif args.command == "demo":
             from diagnostic.demo import write_demo
             write_demo(args.out, args.communes, args.seed)

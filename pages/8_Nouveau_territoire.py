@@ -4,6 +4,8 @@ import streamlit as st
 
 import ui
 from diagnostic.errors import InputError
+from diagnostic.fetch import fetch_departement
+from diagnostic.io.geo import boundary_fields
 from diagnostic.workspace import create_workspace, new_workspace_path
 
 ui.setup("Nouveau territoire")
@@ -26,20 +28,41 @@ Trois fichiers suffisent ; rien n'est créé si l'un d'eux est refusé, et le me
    « Territoire d'action sociale », « EPCI ») ; le nom de la colonne devient le nom du niveau.
 """
 )
-with st.form("new-workspace"):
-    name = st.text_input("Nom de l'espace de travail", placeholder="Département du … — diagnostic 2027")
-    communes = st.file_uploader("Communes (GeoJSON, GeoPackage ou Shapefile zippé)",
-                                type=["geojson", "json", "gpkg", "zip"], key="new-communes")
-    indicators = st.file_uploader("Indicateurs (CSV ou Excel)", type=["csv", "txt", "xlsx"],
-                                  key="new-indicators")
-    groupings = st.file_uploader("Regroupements (CSV ou Excel)", type=["csv", "txt", "xlsx"],
-                                 key="new-groupings")
-    submitted = st.form_submit_button("Créer et ouvrir", type="primary")
+name = st.text_input("Nom de l'espace de travail", placeholder="Département du … — diagnostic 2027")
+communes = st.file_uploader("Communes (GeoJSON, GeoPackage ou Shapefile zippé)",
+                            type=["geojson", "json", "gpkg", "zip"], key="new-communes")
+fields = {}
+if communes is not None:
+    try:
+        available = boundary_fields(ui.saved_upload(communes))
+        st.caption("Champs des contours à utiliser (laissés sur « reconnu automatiquement » si leurs noms "
+                   "sont usuels : code_insee, nom, population…)")
+        cols = st.columns(3)
+        for col, (key, label) in zip(cols, [("code", "Code INSEE"), ("name", "Nom"), ("population", "Population")],
+                                     strict=True):
+            fields[key] = col.selectbox(label, ["", *available], key=f"new-field-{key}",
+                                        format_func=lambda f: f or "reconnu automatiquement")
+    except InputError as exc:
+        st.error(exc.french())
+indicators = st.file_uploader("Indicateurs (CSV ou Excel)", type=["csv", "txt", "xlsx"], key="new-indicators")
+groupings = st.file_uploader("Regroupements (CSV ou Excel)", type=["csv", "txt", "xlsx"], key="new-groupings")
+submitted = st.button("Créer et ouvrir", type="primary", key="new-create")
 
 if "created" in st.session_state:
     st.success(st.session_state.pop("created"))
     for warning in st.session_state.pop("created_warnings", []):
         st.warning(warning)
+
+
+def opened(ws) -> None:
+    """Open the new workspace and say what it holds after the page reloads."""
+    st.session_state["open_workspace"] = ws.path
+    st.session_state["created_warnings"] = ws.meta.get("import_warnings", [])
+    st.session_state["created"] = (f"Espace de travail « {ws.name} » créé : {len(ws.communes)} communes, "
+                                   f"{len(ws.indicators_with_data())} indicateur(s), niveaux : "
+                                   f"{', '.join(ws.groupings.columns) or 'communes seulement'}. Il est ouvert.")
+    st.rerun()
+
 
 if submitted:
     if communes is None or not name.strip():
@@ -47,13 +70,22 @@ if submitted:
     else:
         try:
             with st.spinner("Vérification des fichiers et création de l'espace de travail…"):
-                ws = create_workspace(new_workspace_path(name), ui.saved_upload(communes), ui.saved_upload(indicators),
-                                      ui.saved_upload(groupings), name.strip())
-            st.session_state["open_workspace"] = ws.path
-            st.session_state["created_warnings"] = ws.meta.get("import_warnings", [])
-            st.session_state["created"] = (f"Espace de travail « {ws.name} » créé : {len(ws.communes)} communes, "
-                                           f"{len(ws.indicators_with_data())} indicateur(s), niveaux : "
-                                           f"{', '.join(ws.groupings.columns) or 'communes seulement'}. Il est ouvert.")
-            st.rerun()
+                ws = create_workspace(new_workspace_path(name), ui.saved_upload(communes),
+                                      ui.saved_upload(indicators), ui.saved_upload(groupings), name.strip(),
+                                      {k: v for k, v in fields.items() if v})
+            opened(ws)
         except InputError as exc:
             st.error(exc.french())
+
+st.subheader("Ou récupérer les données ouvertes (connexion Internet nécessaire)")
+st.markdown("Les communes du département (contours, population, codes postaux) et leurs EPCI depuis l'API "
+            "géographique nationale, puis l'offre publiée : structures et services data·inclusion, lieux de "
+            "médiation numérique, France services. Hors ligne, rien n'est créé.")
+code = st.text_input("Code du département", max_chars=3, placeholder="ex. 94, 2A, 974", key="fetch-code")
+if st.button("Récupérer et créer", key="fetch-go", disabled=not code.strip()):
+    try:
+        with st.spinner("Téléchargement des données ouvertes…"):
+            ws = fetch_departement(code, new_workspace_path(f"departement-{code}"))
+        opened(ws)
+    except InputError as exc:
+        st.error(exc.french())

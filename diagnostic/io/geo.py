@@ -27,7 +27,8 @@ def _field(columns: list[str], candidates: tuple[str, ...], file: str, what: str
         if name in lower:
             return lower[name]
     raise InputError(f"propriété {what} introuvable (propriétés présentes : {', '.join(columns)}).",
-                     file=file, fix=f"Nommez-la « {candidates[0]} ».")
+                     file=file, fix=f"Choisissez le champ à utiliser (page « Nouveau territoire », ou option "
+                                    f"--champ-... de la commande create), ou nommez-le « {candidates[0]} ».")
 
 
 def boundary_fields(path: Path) -> list[str]:
