@@ -166,7 +166,7 @@ def _header_row(rows: list[list]) -> int:
     widths = [sum(1 for v in row if str(v).strip()) for row in scan]
     usual = sorted(widths)[len(widths) // 2] if widths else 0
     for index, width in enumerate(widths[:TITLE_SCAN]):
-        if width >= max(2, usual * 0.8):
+        if width >= max(2, usual * 0.6):
             return index
     return 0
 
