@@ -28,7 +28,8 @@ def open_page(page: str | None = None) -> AppTest:
                                          ("pages/6_Export.py", "Exporter le diagnostic"),
                                          ("pages/7_Seances.py", "Séances de travail"),
                                          ("pages/4_Offre_d_insertion.py", "Offre d'insertion"),
-                                         ("pages/5_Zones_blanches.py", "Zones blanches")])
+                                         ("pages/5_Zones_blanches.py", "Zones blanches"),
+                                         ("pages/9_Importer_des_donnees.py", "Importer des données")])
 def test_every_page_renders_the_demo(demo_copy, page, title):
     at = open_page(page)
     assert at.title[0].value.startswith(title)

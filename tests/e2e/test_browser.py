@@ -208,3 +208,23 @@ def test_a_new_territory_is_created_from_uploaded_files_and_opened(app_url, brow
     page.get_by_role("link", name="Territoire", exact=True).click()
     page.get_by_text("5 groupes · Territoire d'action sociale").wait_for(timeout=30_000)
     assert page.get_by_text("Département de démonstration — données fictives").count() == 0
+
+
+def test_a_real_insee_file_is_imported_through_the_upload_widget(real_data, browser, tmp_path, output_dir):
+    from diagnostic.workspace import create_workspace, load_workspace
+    workspace = tmp_path / "val-de-marne"
+    create_workspace(workspace, real_data / "94" / "communes.geojson", real_data / "94" / "communes.csv",
+                     None, "Val-de-Marne")
+    with dashboard(workspace) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="fr-FR")
+        page.goto(f"{url}/Importer_des_donnees")
+        page.wait_for_selector(READY, timeout=30_000)
+        page.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(
+            str(real_data / "socio" / "filosofi_2021_communes_94_34.csv"))
+        page.get_by_text("Association des colonnes aux indicateurs").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Importer", exact=True).click()
+        page.get_by_text("1 indicateur(s) importé(s) depuis « filosofi_2021_communes_94_34.csv »").wait_for(
+            timeout=30_000)
+        page.screenshot(path=str(output_dir / "import_filosofi.png"), full_page=True)
+    poverty = load_workspace(workspace).values.query("indicator == 'taux_pauvrete'")
+    assert len(poverty) == 47 and poverty["numerator"].notna().sum() == 45  # two secret communes

@@ -1,0 +1,92 @@
+"""AppTest of the « Importer des données » page on a small real-looking workspace."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from diagnostic.workspace import load_workspace
+from tests.test_import import FILOSOFI
+from tests.workspaces import small_workspace, snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/9_Importer_des_donnees.py"
+
+
+@pytest.fixture
+def ws_path(tmp_path, monkeypatch):
+    path = small_workspace(tmp_path)
+    monkeypatch.setenv("PTI_WORKSPACE", str(path))
+    return path
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_an_insee_table_is_previewed_mapped_and_imported(ws_path):
+    at = open_page()
+    assert at.title[0].value == "Importer des données"
+    at.file_uploader(key="values-file").set_value(("filosofi.csv", FILOSOFI.encode("cp1252"), "text/csv"))
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="values-code").value == "CODGEO"
+    assert any("devinée" in m.value for m in at.markdown)
+    at.button(key="values-import").click()
+    at.run()
+    assert not at.exception
+    assert "1 indicateur(s) importé(s) depuis « filosofi.csv » (taux_pauvrete)" in at.success[0].value
+    assert any("34093 → 34144" in w.value for w in at.warning)
+    assert load_workspace(ws_path).values["indicator"].eq("taux_pauvrete").sum() == 3
+    at.file_uploader(key="values-file").set_value(("filosofi_2.csv", FILOSOFI.encode(), "text/csv"))
+    at.run()
+    assert any("reprise de votre dernier import" in m.value for m in at.markdown)
+
+
+def test_a_bad_table_shows_the_line_to_fix_and_changes_nothing(ws_path):
+    at = open_page()
+    before = snapshot(ws_path)
+    bad = b"CODGEO;population_municipale\n34001;1850\n34002;mille\n34144;832\n"
+    at.file_uploader(key="values-file").set_value(("pop.csv", bad, "text/csv"))
+    at.run()
+    at.button(key="values-import").click()
+    at.run()
+    assert not at.exception
+    assert "ligne 3" in at.error[0].value and "n'est pas un nombre" in at.error[0].value
+    assert snapshot(ws_path) == before
+
+
+def test_a_groupings_column_is_imported_under_its_new_name(ws_path):
+    at = open_page()
+    table = "code_insee,nom,epci_nom\n34001,Abeilhan,CC A\n34002,Adissan,CA B\n34144,Lunas,CC A\n".encode()
+    at.file_uploader(key="groups-file").set_value(("communes.csv", table, "text/csv"))
+    at.run()
+    assert at.button(key="groups-import").disabled  # nothing chosen yet
+    at.session_state["groups-columns"] = {"edited_rows": {0: {"Importer": True, "Nom du niveau": "EPCI"}},
+                                          "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.button(key="groups-import").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Niveau(x) importé(s) : EPCI." in at.success[0].value
+    assert load_workspace(ws_path).groupings["EPCI"].to_dict() == {"34001": "CC A", "34002": "CA B", "34144": "CC A"}
+
+
+def test_a_level_is_drawn_from_selected_communes(ws_path):
+    at = open_page()
+    at.selectbox(key="draw-level").set_value("+ nouveau niveau")
+    at.run()
+    at.text_input(key="draw-new-level").input("Bassins de vie")
+    at.multiselect(key="draw-list").set_value(["34001", "34002"])
+    at.text_input(key="draw-group").input("Biterrois")
+    at.run()
+    at.button(key="draw-assign").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "2 commune(s) affectée(s) au groupe « Biterrois » du niveau « Bassins de vie »" in at.success[0].value
+    groups = load_workspace(ws_path).groupings["Bassins de vie"].to_dict()
+    assert groups == {"34001": "Biterrois", "34002": "Biterrois", "34144": "Non affectée"}
