@@ -234,7 +234,8 @@ def read_indicator_table(path: Path, codes: set[str], catalogue: Catalogue, popu
     file = Path(path).name
     frame = read_table(path)
     warnings: list[str] = []
-    if is_long(list(frame.columns)):
+    long = is_long(list(frame.columns))
+    if long:
         code_col = next(c for c in frame.columns if c.lower() in CODE_COLUMNS) if any(
             c.lower() in CODE_COLUMNS for c in frame.columns) else frame.columns[0]
     else:
@@ -250,8 +251,8 @@ def read_indicator_table(path: Path, codes: set[str], catalogue: Catalogue, popu
     known = codes | set(correspondence["ancien_code"])
     frame[code_col] = repair_codes(raw_codes, file, known, warnings)
     check_codes(frame[code_col], file, code_col, None, frame.attrs["first_line"])
-    duplicated = frame[code_col].duplicated() & ~is_long(list(frame.columns))
-    if duplicated.any():
+    duplicated = frame[code_col].duplicated()
+    if not long and duplicated.any():
         raise InputError(f"la commune « {frame[code_col][duplicated].iloc[0]} » apparaît deux fois.", file=file,
                          line=int(line_numbers(frame)[duplicated].iloc[0]), field=code_col,
                          fix="Gardez une seule ligne par commune.")
@@ -264,12 +265,11 @@ def read_indicator_table(path: Path, codes: set[str], catalogue: Catalogue, popu
     if frame.empty:
         raise InputError("aucune ligne ne concerne les communes de l'espace de travail.", file=file,
                          field=code_col, fix="Vérifiez que le fichier couvre votre département.")
-    if is_long(list(frame.columns)):
+    if long:
         rows = _long_values(frame, code_col, catalogue, file)
     else:
         rows = wide_values(frame, mapping, catalogue, file, population)
     rows, merges = reconcile(rows, correspondence, names)
-    long = is_long(list(frame.columns))
     report = ImportReport(file, list(dict.fromkeys(rows["indicator"])), int(rows["code_insee"].nunique()),
                           merges, unmatched, outside, int(rows["numerator"].isna().sum()), warnings,
                           list(frame.columns), None if long else mapping)
