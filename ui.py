@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from diagnostic import DEMO_LABEL
-from diagnostic.coverage import CoverageParams, commune_coverage
+from diagnostic.access.white_zones import CoverageParams, commune_coverage
 from diagnostic.export.csv import csv_bytes
 from diagnostic.store import Store, database_url
 from diagnostic.profile import Profile, alerts_overview, commune_card, indicator_profile, key_figures

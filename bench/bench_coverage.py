@@ -19,8 +19,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from diagnostic.coverage import (CoverageParams, commune_coverage, demand_points,  # noqa: E402
-                                 distances_by_theme, greedy_sites, nearest, to_metric)
+from diagnostic.access.points import demand_points, nearest, to_metric  # noqa: E402
+from diagnostic.access.siting import greedy_sites  # noqa: E402
+from diagnostic.access.white_zones import CoverageParams, commune_coverage, distances_by_theme  # noqa: E402
 from diagnostic.demo import write_demo  # noqa: E402
 from diagnostic.indicators import fmt_number  # noqa: E402
 from diagnostic.offer import COLUMNS  # noqa: E402

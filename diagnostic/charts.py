@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from diagnostic.maps import MAX_BARS, NEUTRAL, STATUS_COLOURS, short_group_name
+from diagnostic.maps import MAX_BARS, NEUTRAL, STATUS_COLOURS, completeness_texts, short_group_name
 from diagnostic.profile import Profile
 from diagnostic.territory import COMMUNE_LEVEL
 from diagnostic.themes import theme_labels
@@ -24,17 +24,20 @@ def comparison_chart(profile: Profile) -> alt.LayerChart:
     if profile.level == COMMUNE_LEVEL:
         data = data.head(MAX_BARS)
     data["statut"] = data["status"].fillna("sans seuil")
+    data["couverture"] = completeness_texts(data)
     data = data.rename(columns={"territory": "territoire", "value": "valeur"})
     order = data["territoire"].tolist()
+    colours = {**STATUS_COLOURS, "sans seuil": NEUTRAL}
+    shown = [s for s in colours if s in set(data["statut"])]
     colour = alt.Color("statut:N", title="Seuils",
-                       scale=alt.Scale(domain=[*STATUS_COLOURS, "sans seuil"],
-                                       range=[*STATUS_COLOURS.values(), NEUTRAL]))
-    bars = alt.Chart(data[["territoire", "valeur", "statut"]]).mark_bar().encode(
+                       scale=alt.Scale(domain=shown, range=[colours[s] for s in shown]))
+    bars = alt.Chart(data[["territoire", "valeur", "statut", "couverture"]]).mark_bar().encode(
         x=alt.X("valeur:Q", title=f"{ind.label} ({ind.unit})"),
         y=alt.Y("territoire:N", sort=order, title=None, axis=alt.Axis(labelLimit=280)),
         color=colour,
         tooltip=[alt.Tooltip("territoire:N", title="Territoire"),
-                 alt.Tooltip("valeur:Q", title=ind.unit, format=".1f")],
+                 alt.Tooltip("valeur:Q", title=ind.unit, format=".1f"),
+                 alt.Tooltip("statut:N", title="Seuil"), alt.Tooltip("couverture:N", title="Calculé sur")],
     )
     rules = [{"repère": "Département", "valeur": profile.reference}]
     if ind.lower is not None and ind.upper is not None and ind.higher_is_better is not None:

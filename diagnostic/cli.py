@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import math
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from diagnostic.coverage import (CoverageParams, CoverageResult, check_themes, commune_coverage,
-                                 export_table)
+from diagnostic.access.transit import import_gtfs
+from diagnostic.access.white_zones import (MIN_DEPARTURES, WALK_M, CoverageParams, CoverageResult, check_themes,
+                                           commune_coverage, export_table)
 from diagnostic.errors import InputError
 from diagnostic.fetch import fetch_departement
 from diagnostic.export.annex import AnnexChoice, annex_context, annex_tables
-from diagnostic.export.csv import write_csv, write_csv_folder
+from diagnostic.export.csv import csv_bytes, write_csv_folder
 from diagnostic.export.excel import workbook_bytes
 from diagnostic.export.pdf import TITLE, annex_pdf
 from diagnostic.io.offer_files import FORMATS
@@ -21,7 +26,6 @@ from diagnostic.offer import import_offer
 from diagnostic.profile import SECRET_LABEL, indicator_profile
 from diagnostic.store import Store, database_url
 from diagnostic.territory import levels
-from diagnostic.transport import import_gtfs
 from diagnostic.workspace import create_workspace, default_workspace_path, import_indicators, load_workspace
 
 
@@ -108,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     cov.add_argument("--remote", action="store_true", help="compter l'offre à distance")
     cov.add_argument("--target", default="population",
                      help="population cible : population ou identifiant d'indicateur (ex. part_foyers_rsa)")
+    cov.add_argument("--walk-m", type=float, default=WALK_M,
+                     help=f"mobilité : distance à pied jusqu'à un arrêt desservi, en mètres (défaut {WALK_M})")
+    cov.add_argument("--min-departures", type=int, default=MIN_DEPARTURES,
+                     help="mobilité : départs par jour de semaine pour qu'un arrêt compte "
+                          f"(défaut {MIN_DEPARTURES})")
     cov.add_argument("--out", required=True, type=Path, help="fichier CSV à écrire")
 
     export = sub.add_parser("export", help="exporter le diagnostic partagé (annexe du pacte)",
@@ -118,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, type=Path, help="fichier (pdf, xlsx) ou dossier (csv)")
     export.add_argument("--level", help="niveau d'analyse (défaut : premier niveau de regroupement)")
     export.add_argument("--territory", default="", help="un seul territoire du niveau (défaut : tous)")
+    export.add_argument("--zones-blanches", action="append", metavar="THEME:SEUIL", dest="zones_blanches",
+                        help="thématique et seuil des zones blanches de l'annexe, ex. mobilite:15km ou "
+                             "numerique:20min (répétable ; remplace les réglages retenus dans l'espace de "
+                             "travail ; défaut : ceux-ci, sinon chaque thématique de l'offre à 10 km)")
 
     fetch = sub.add_parser("fetch", help="créer un espace de travail depuis les données ouvertes (en ligne)",
                            description="Récupère les communes du département (contours, population, codes "
@@ -167,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "coverage":
             ws = load_workspace(args.workspace)
             result = run_coverage(ws, args)
-            write_csv(export_table(result, ws), args.out)
+            write_output(args.out, csv_bytes(export_table(result, ws)))
             white = result.white_zones()
             print(f"{len(white)} commune(s) en zone blanche ({white['population'].sum():,.0f} habitants)"
                   f" ; résultat écrit dans {args.out}.".replace(",", "\u202f"))
@@ -186,7 +199,41 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"Erreur : {exc.french()}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"Erreur : {disk_error(exc)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def disk_error(exc: OSError) -> str:
+    """What a file-system error means for the user, in French, naming the file (not the code)."""
+    name = Path(exc.filename).name if exc.filename else "le fichier"
+    reasons = {errno.ENOSPC: "le disque est plein. Libérez de la place puis recommencez ; rien n'a été modifié.",
+               errno.EDQUOT: "le quota du disque est atteint. Libérez de la place puis recommencez.",
+               errno.EROFS: "le disque est en lecture seule. Choisissez un dossier où vous pouvez écrire.",
+               errno.EACCES: "accès refusé. Choisissez un dossier où vous pouvez écrire, ou demandez les droits.",
+               errno.EPERM: "opération non permise. Choisissez un dossier où vous pouvez écrire.",
+               errno.EISDIR: "c'est un dossier. Donnez un nom de fichier, par exemple « resultat.csv ».",
+               errno.ENOTDIR: "un élément du chemin n'est pas un dossier. Vérifiez le chemin.",
+               errno.ENOENT: "fichier ou dossier introuvable. Vérifiez le chemin.",
+               errno.EEXIST: "un fichier de ce nom existe déjà. Choisissez un autre nom ou supprimez-le.",
+               errno.ENAMETOOLONG: "nom de fichier trop long. Choisissez un nom plus court."}
+    return f"« {name} » : {reasons.get(exc.errno, 'erreur du système de fichiers. Vérifiez le chemin et les droits.')}"
+
+
+def write_output(out: Path, data: bytes) -> None:
+    """Write an output file whole or not at all (through a temporary file beside it)."""
+    out = Path(out)
+    if out.is_dir():
+        raise InputError("c'est un dossier.", file=out.name, field="--out",
+                         fix="Donnez un nom de fichier, par exemple « annexe.pdf ».")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_indicators(workspace: Path | None, level: str, out: Path) -> None:
@@ -209,7 +256,7 @@ def write_indicators(workspace: Path | None, level: str, out: Path) -> None:
                 "alerte": row["status"] or "", "source": indicator.source,
                 "millesime": indicator.vintage,
             })
-    write_csv(pd.DataFrame(rows), out)
+    write_output(out, csv_bytes(pd.DataFrame(rows)))
 
 
 def count(value: float) -> int | None:
@@ -221,20 +268,24 @@ def run_coverage(ws, args) -> CoverageResult:
     """The coverage asked on the command line, its arguments checked first."""
     themes = tuple(t.strip() for t in args.theme.split(",") if t.strip())
     check_themes(themes)
-    for name, value in (("--max-km", args.max_km), ("--detour", args.detour), ("--speed", args.speed)):
-        if value <= 0 or (name == "--detour" and value < 1):
+    for name, value in (("--max-km", args.max_km), ("--detour", args.detour), ("--speed", args.speed),
+                        ("--max-minutes", args.max_minutes), ("--walk-m", args.walk_m)):
+        if value is not None and (not math.isfinite(value) or value <= 0 or (name == "--detour" and value < 1)):
             raise InputError(f"valeur invalide {value:g}.", field=name,
-                             fix="Le seuil et la vitesse sont positifs ; le détour vaut au moins 1.")
+                             fix="Le seuil, la vitesse et la distance à pied sont positifs ; le détour vaut au moins 1.")
+    if args.min_departures < 0:
+        raise InputError(f"valeur invalide {args.min_departures}.", field="--min-departures",
+                         fix="Donnez un nombre de départs positif ou nul.")
     if args.target != "population" and args.target not in ws.catalogue:
         raise InputError(f"population cible inconnue « {args.target} ».", field="--target",
                          fix=f"Choisissez population ou : {', '.join(i.id for i in ws.indicators_with_data())}.")
     params = CoverageParams(themes, args.max_km, args.max_minutes, args.detour, args.speed, args.remote,
-                            args.target)
+                            args.target, args.walk_m, args.min_departures)
     return commune_coverage(ws, params)
 
 
 def export_annex(args) -> str:
-    """Write the annex in the asked format; returns what was written, in French."""
+    """Write the annex in the asked format, whole or not at all; returns what was written, in French."""
     ws = load_workspace(args.workspace)
     options = levels(ws.groupings)
     level = args.level or options[1 if len(options) > 1 else 0]
@@ -243,16 +294,28 @@ def export_annex(args) -> str:
                          fix=f"Niveaux disponibles : {', '.join(options)}.")
     if args.territory and args.territory not in set(ws.groupings.get(level, pd.Series(dtype=str))):
         raise InputError(f"territoire inconnu « {args.territory} » au niveau {level}.", field="--territory")
-    choice = AnnexChoice(level, args.territory)
+    coverage = tuple(CoverageParams.parse(spec) for spec in args.zones_blanches) if args.zones_blanches else None
+    choice = AnnexChoice(level, args.territory, coverage=coverage)
     context = annex_context(ws, choice)
     store = Store(database_url(ws.path))
+    out = Path(args.out)
     if args.format == "pdf":
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(annex_pdf(ws, choice, store=store))
+        write_output(out, annex_pdf(ws, choice, store=store))
     elif args.format == "xlsx":
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(workbook_bytes(annex_tables(ws, choice, store), TITLE, context))
+        write_output(out, workbook_bytes(annex_tables(ws, choice, store), TITLE, context))
     else:
-        files = write_csv_folder(annex_tables(ws, choice, store), args.out, context)
-        return f"{len(files)} fichiers CSV écrits dans {args.out}."
-    return f"Annexe écrite dans {args.out}."
+        if out.exists() and not out.is_dir():
+            raise InputError("un fichier de ce nom existe déjà ; l'export CSV écrit un dossier.", file=out.name,
+                             field="--out", fix="Donnez le nom d'un dossier nouveau ou existant.")
+        tables = annex_tables(ws, choice, store)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+        try:  # the folder is filled whole, then its files replace those of the same name
+            files = write_csv_folder(tables, staging, context)
+            out.mkdir(exist_ok=True)
+            for file in files:
+                file.replace(out / file.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return f"{len(files)} fichiers CSV écrits dans {out}."
+    return f"Annexe écrite dans {out}."

@@ -23,7 +23,8 @@ from diagnostic import DEMO_LABEL
 from diagnostic.demo_offer import generate_offer, generate_stops
 from diagnostic.indicators import DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, load_catalogue
 from diagnostic.territory import LAMBERT93
-from diagnostic.workspace import write_workspace
+from diagnostic.access.white_zones import CoverageParams
+from diagnostic.workspace import save_retained_coverage, write_workspace
 
 DEPARTEMENT_CODE = "00"
 CENTRE = (705_000.0, 6_570_000.0)  # Lambert-93; the place is imaginary, the projection is real
@@ -77,6 +78,11 @@ def write_demo(path: Path, n_communes: int = 200, seed: int = 2026) -> None:
             "secret_threshold": DEFAULT_SECRET_THRESHOLD,
             "sources": {"generator": f"diagnostic.demo.generate(n_communes={n_communes}, seed={seed})"}}
     write_workspace(path, meta, communes, groupings, catalogue, values, offer, stops)
+    save_retained_coverage(path, list(DEMO_RETAINED))
+
+
+# The white-zone settings a demo working group has retained for its annex
+DEMO_RETAINED = (CoverageParams(("mobilite",), max_km=10), CoverageParams(("numerique",), max_minutes=20))
 
 
 # --- geometry ---------------------------------------------------------------------------------

@@ -19,6 +19,11 @@ DEFAULT_SECRET_THRESHOLD = 5
 STATUS_ALERT = "alerte"
 STATUS_WATCH = "vigilance"
 STATUS_FAVOURABLE = "favorable"
+STATUS_PARTIAL = "non significatif"
+# A grouped value resting on less than this share of its territory's population (communes whose
+# numerator or denominator is secret or unknown are left out of the sums) is not compared with the
+# thresholds: it is shown pale and labelled « non significatif ».
+MIN_POPULATION_SHARE = 80.0
 
 
 @dataclass(frozen=True)
@@ -154,12 +159,14 @@ def with_thresholds(catalogue: Catalogue, indicator_id: str, lower: float | None
     return updated
 
 
-def aggregate(values: pd.DataFrame, groups: pd.Series, indicator: Indicator) -> pd.DataFrame:
+def aggregate(values: pd.DataFrame, groups: pd.Series, indicator: Indicator,
+              population: pd.Series | None = None) -> pd.DataFrame:
     """Recompute one indicator per group from the sums of numerators and denominators.
 
     `values` is the long table (code_insee, indicator, numerator, denominator); `groups` maps each
     commune code to its group. Communes whose numerator or denominator is unknown are left out of
-    the sums and counted in `communes_missing`. A rate is never an average of rates.
+    the sums and counted in `communes_missing`; `population_share` is the share (%) of the group's
+    `population` living in the communes that have a value. A rate is never an average of rates.
     """
     rows = values[values["indicator"] == indicator.id]
     frame = pd.DataFrame({"group": groups})
@@ -168,18 +175,26 @@ def aggregate(values: pd.DataFrame, groups: pd.Series, indicator: Indicator) -> 
     known = frame[needed].notna().all(axis=1)
     frame["known"] = known
     frame.loc[~known, ["numerator", "denominator"]] = np.nan
+    people = (population.reindex(frame.index).astype(float) if population is not None
+              else pd.Series(1.0, index=frame.index))
+    frame["people"], frame["people_known"] = people, people.where(known, 0.0)
     grouped = frame.groupby("group", sort=True)
     out = grouped[["numerator", "denominator"]].sum(min_count=1)
     out["communes"] = grouped.size()
-    out["communes_missing"] = out["communes"] - grouped["known"].sum()
+    out["communes_known"] = grouped["known"].sum().astype(int)
+    out["communes_missing"] = out["communes"] - out["communes_known"]
+    sums = grouped[["people", "people_known"]].sum()
+    out["population_share"] = sums["people_known"] / sums["people"].where(sums["people"] > 0) * 100
     out["value"] = _value(out["numerator"], out["denominator"], indicator)
     return out
 
 
-def reference(values: pd.DataFrame, codes: pd.Series, indicator: Indicator) -> float:
-    """The indicator for all the communes together (the département reference)."""
+def reference(values: pd.DataFrame, codes: pd.Series, indicator: Indicator,
+              population: pd.Series | None = None) -> pd.Series:
+    """The indicator for all the communes together (the département reference), with its
+    communes and population share as in `aggregate`."""
     groups = pd.Series("département", index=codes.to_numpy())
-    return float(aggregate(values, groups, indicator)["value"].iloc[0])
+    return aggregate(values, groups, indicator, population).iloc[0]
 
 
 def _value(numerator: pd.Series, denominator: pd.Series, indicator: Indicator) -> pd.Series:

@@ -14,7 +14,7 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from diagnostic.indicators import Indicator, class_breaks, classify, fmt_number
+from diagnostic.indicators import MIN_POPULATION_SHARE, Indicator, class_breaks, classify, fmt_number
 from diagnostic.profile import SECRET_LABEL, Profile
 from diagnostic.territory import COMMUNE_LEVEL, WGS84, group_of, metric_crs
 from diagnostic.themes import MODES, PUBLICS, theme_labels, top_theme, top_themes
@@ -28,7 +28,8 @@ SEQUENTIAL = ["#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000"]  # ColorBre
 SEQUENTIAL_GOOD = ["#f0f9e8", "#bae4bc", "#7bccc4", "#43a2ca", "#0868ac"]  # GnBu
 NEUTRAL = "#6b8fb5"  # bars of an indicator without thresholds
 MAX_BARS = 25  # communes drawn in a comparison chart at commune level
-STATUS_COLOURS = {"favorable": "#1a9850", "vigilance": "#fdae61", "alerte": "#d73027"}
+STATUS_COLOURS = {"favorable": "#1a9850", "vigilance": "#fdae61", "alerte": "#d73027",
+                  "non significatif": "#c9c9c9"}
 QUALITATIVE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
                "#666666", "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6"]
 
@@ -126,8 +127,9 @@ class TopoJsonLayer(JSCSSMixin, MacroElement):
             var shapes = topojson.feature(topo, topo.objects.shapes);
             var layer = L.geoJSON(shapes, {
                 style: function (f) {
-                    return {fillColor: colours[f.properties.c], color: "#ffffff", weight: 0.6,
-                            fillOpacity: 0.85};
+                    return f.properties.p ? {fillColor: colours[f.properties.c], color: "#555555", weight: 1,
+                                             dashArray: "3 3", fillOpacity: 0.3}
+                        : {fillColor: colours[f.properties.c], color: "#ffffff", weight: 0.6, fillOpacity: 0.85};
                 },
                 onEachFeature: function (f, l) {
                     l.bindTooltip(labels.map(function (label, i) {
@@ -166,12 +168,13 @@ class TopoJsonLayer(JSCSSMixin, MacroElement):
 def choropleth(topology: Topology, values: pd.Series, breaks: list[float], colours: list[str],
                tooltip: dict[str, pd.Series], groups: pd.Series | None = None,
                place_labels: list[tuple[float, float, str]] = (),
-               tiles: str | None = None) -> OfflineMap:
+               tiles: str | None = None, partial: pd.Series | None = None) -> OfflineMap:
     """Fill each shape of the topology with the colour of its value's class.
 
     `values` is indexed by shape id; `tooltip` maps a French label to the texts to show (escaped
     here: they may come from users' files); `groups` (shape id → group name) draws the borders
-    between groups on top; `place_labels` are (lat, lon, text) written on the map.
+    between groups on top; `place_labels` are (lat, lon, text) written on the map; shapes flagged
+    in `partial` (a value resting on too small a part of the population) are drawn pale and dashed.
     """
     keys = pd.Index(list(topology.shapes))
     classes = classify(values.reindex(keys), breaks).to_numpy()
@@ -184,6 +187,8 @@ def choropleth(topology: Topology, values: pd.Series, breaks: list[float], colou
         props = {"c": int(classes[i]) if classes[i] >= 0 else no_data, "t": texts}
         if groups is not None:
             props["g"] = group_rank.get(groups.get(key), -1)
+        if partial is not None and bool(partial.get(key, False)):
+            props["p"] = 1
         properties[key] = props
     fmap = base_map(topology.bounds, tiles)
     TopoJsonLayer(topology.to_json(properties), [*colours, NO_DATA_COLOUR], list(tooltip),
@@ -207,7 +212,8 @@ class Legend:
 
 
 def profile_map(topology: Topology, profile: Profile, method: str) -> tuple[OfflineMap, Legend]:
-    """The choropleth of an indicator's profile, classes by `method`, secret values in grey."""
+    """The choropleth of an indicator's profile, classes by `method`, secret values in grey, values
+    resting on too small a part of the population pale and dashed."""
     ind, table = profile.indicator, profile.table
     breaks = class_breaks(table["value"], method, 5, ind)
     colours = (threshold_colours(breaks, ind) if method == "seuils"
@@ -216,11 +222,29 @@ def profile_map(topology: Topology, profile: Profile, method: str) -> tuple[Offl
     value_text[table["secret"] != ""] = SECRET_LABEL
     value_text[table["value"].isna() & (table["secret"] == "")] = "non renseigné"
     place = "Commune" if profile.level == COMMUNE_LEVEL else "Territoire"
+    partial = profile.partial()
+    value_text[partial & table["value"].notna()] += " (non significatif)"
     fmap = choropleth(topology, table["value"], breaks, colours,
-                      {place: table["territory"], f"{ind.label} ({ind.vintage})": value_text})
+                      {place: table["territory"], f"{ind.label} ({ind.vintage})": value_text,
+                       "Calculé sur": completeness_texts(table)}, partial=partial)
     legend = Legend(f"{ind.label} ({ind.unit})", [*colours, NO_DATA_COLOUR],
                     [*class_labels(breaks, ind.unit), "secret statistique ou non renseigné"])
+    if (partial & table["value"].notna()).any():
+        legend.colours.append(PARTIAL_COLOUR)
+        legend.labels.append(PARTIAL_LABEL)
     return fmap, legend
+
+
+PARTIAL_COLOUR = "#ececec"
+PARTIAL_LABEL = f"pâle : calculé sur moins de {MIN_POPULATION_SHARE:g} % de la population (non significatif)"
+
+
+def completeness_texts(table: pd.DataFrame) -> pd.Series:
+    """« 12 communes sur 31, 45 % de la population » for each row of a profile table."""
+    return pd.Series([f"{known} commune{'s' if known > 1 else ''} sur {total}, {fmt_number(share, 0)} % de la population"
+                      for known, total, share in zip(table["communes_known"], table["communes"],
+                                                     table["population_share"].fillna(0), strict=True)],
+                     index=table.index)
 
 
 def territory_map(topology: Topology, communes: gpd.GeoDataFrame, groupings: pd.DataFrame,
@@ -358,43 +382,71 @@ def offer_map(topology: Topology, communes_names: pd.Series, services: pd.DataFr
 
 # --- coverage: communes by distance class, white zones, services, stops, suggested sites -------
 
-COVERAGE_COLOURS = ["#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#542788"]
+COVERAGE_COLOURS = ["#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#542788", "#9ecae1"]
+COVERAGE_LABELS = ["moins de 5 km", "5 à 10 km", "10 à 20 km", "20 km et plus", "zone blanche",
+                   "hors de portée des services, desservie par le transport public"]
 STOP_COLOUR = "#4d4d4d"
+SERVICE_COLOUR = "#d7301f"
+
+
+def coverage_classes(communes: pd.DataFrame) -> pd.Series:
+    """Class of each commune on a white-zone map (index: code_insee): road distance class 0–3,
+    4 for a white zone, 5 for a commune beyond the services' threshold that public transport
+    covers (mobility)."""
+    table = communes.set_index("code_insee")
+    classes = pd.Series(np.searchsorted([5, 10, 20], table["road_km"].to_numpy(float), side="right"),
+                        index=table.index)
+    classes[table["service_white_zone"] & table["transit_covered"]] = 5
+    classes[table["white_zone"]] = 4
+    return classes
+
+
+def coverage_legend(communes: pd.DataFrame, with_stops: bool) -> Legend:
+    """The legend of a white-zone map: the classes present among the communes, services, stops."""
+    present = set(coverage_classes(communes))
+    shown = [i for i in range(len(COVERAGE_COLOURS)) if i < 4 or i in present]
+    legend = Legend("Distance au service le plus proche", [COVERAGE_COLOURS[i] for i in shown] + [SERVICE_COLOUR],
+                    [COVERAGE_LABELS[i] for i in shown] + ["service de la thématique"])
+    if with_stops:
+        legend.colours.append(STOP_COLOUR)
+        legend.labels.append("arrêt de transport public desservi")
+    return legend
 
 
 def coverage_map(topology: Topology, communes: pd.DataFrame, services: pd.DataFrame,
                  stops: pd.DataFrame | None = None, sites: pd.DataFrame | None = None,
                  target_label: str = "Population", target_texts: pd.Series | None = None
                  ) -> tuple[OfflineMap, Legend]:
-    """Communes coloured by road distance class, white zones in purple; the services of the theme,
-    the public-transport stops and the suggested sites on top."""
+    """Communes coloured by road distance class, white zones in purple, communes that only public
+    transport covers in light blue; the services of the theme, the served stops and the suggested
+    sites on top."""
     table = communes.set_index("code_insee")
-    classes = pd.cut(table["road_km"], [-np.inf, 5, 10, 20, np.inf], labels=False, right=False).astype(float)
-    classes[table["white_zone"]] = 4
+    yes_no = {True: "oui", False: "non"}
     tooltip = {"Commune": table["name"],
-               "Distance par la route": table["road_km"].map(lambda v: f"{fmt_number(v)} km"),
-               "Temps estimé": table["minutes"].map(lambda v: f"{fmt_number(v, 0)} min"),
-               "Service le plus proche": table["nearest"],
+               "Distance par la route": table["road_km"].map(
+                   lambda v: f"{fmt_number(v)} km" if np.isfinite(v) else "aucun service"),
+               "Temps estimé": table["minutes"].map(lambda v: f"{fmt_number(v, 0)} min" if np.isfinite(v) else "–"),
+               "Service le plus proche": table["nearest"].replace("", "aucun"),
                target_label: target_texts if target_texts is not None else table["target"].map(
-                   lambda v: fmt_number(v, 0)),
-               "Zone blanche": table["white_zone"].map({True: "oui", False: "non"})}
+                   lambda v: fmt_number(v, 0))}
+    if stops is not None:
+        tooltip["Arrêt desservi le plus proche"] = table["stop_m"].map(
+            lambda v: "aucun" if pd.isna(v) else f"{fmt_number(v, 0)} m")
+        tooltip["Desservie par le transport public"] = table["transit_covered"].map(yes_no)
+    tooltip["Zone blanche"] = table["white_zone"].map(yes_no)
     labels = [] if sites is None else [
         (lat, lon, f"Site {i + 1} : +{fmt_number(gain, 0)}") for i, (lat, lon, gain)
         in enumerate(zip(sites["lat"], sites["lon"], sites["gain"], strict=True))]
-    fmap = choropleth(topology, classes, [0.5, 1.5, 2.5, 3.5], COVERAGE_COLOURS, tooltip, place_labels=labels)
+    classes = coverage_classes(communes).astype(float)
+    fmap = choropleth(topology, classes, [0.5, 1.5, 2.5, 3.5, 4.5], COVERAGE_COLOURS, tooltip, place_labels=labels)
     points = [[round(s["lat"], 5), round(s["lon"], 5), 0, service_popup(s), s["precision"] == "commune"]
               for s in services.dropna(subset=["lat", "lon"]).to_dict("records")]
-    if stops is not None and not stops.empty:
+    with_stops = stops is not None and not stops.empty
+    if with_stops:
         points += [[round(lat, 5), round(lon, 5), 1,
                     f"<b>Arrêt {html.escape(str(name))}</b><br>"
                     + ("horaires inconnus" if pd.isna(dep) else f"{fmt_number(dep, 0)} départs un jour de semaine"),
                     False] for lat, lon, name, dep in zip(stops["lat"], stops["lon"], stops["name"],
                                                           stops["departures"], strict=True)]
-    ServiceLayer(points, ["#d7301f", STOP_COLOUR], cluster=False).add_to(fmap)
-    legend = Legend("Distance au service le plus proche", [*COVERAGE_COLOURS, "#d7301f"],
-                    ["moins de 5 km", "5 à 10 km", "10 à 20 km", "20 km et plus", "zone blanche (au-delà du seuil)",
-                     "service de la thématique"])
-    if stops is not None and not stops.empty:
-        legend.colours.append(STOP_COLOUR)
-        legend.labels.append("arrêt de transport public")
-    return fmap, legend
+    ServiceLayer(points, [SERVICE_COLOUR, STOP_COLOUR], cluster=False).add_to(fmap)
+    return fmap, coverage_legend(communes, with_stops)

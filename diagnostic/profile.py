@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from diagnostic.indicators import Indicator, aggregate, fmt_number, mask_small_counts, reference
+from diagnostic.indicators import (MIN_POPULATION_SHARE, STATUS_PARTIAL, Indicator, aggregate, fmt_number,
+                                   mask_small_counts, reference)
 from diagnostic.territory import COMMUNE_LEVEL, group_of
 from diagnostic.workspace import Workspace
 
@@ -21,6 +22,20 @@ class Profile:
     level: str
     table: pd.DataFrame  # index: territory key; columns below
     reference: float
+    reference_share: float = 100.0  # share (%) of the département's population with a value
+
+    def partial(self) -> pd.Series:
+        """Rows whose value rests on less than MIN_POPULATION_SHARE of their population."""
+        return self.table["population_share"] < MIN_POPULATION_SHARE
+
+    def completeness(self) -> str:
+        """How much of the département the reference value covers, in one French phrase."""
+        return f"calculé sur {fmt_number(self.reference_share, 0)} % de la population"
+
+    def masked_counts(self) -> tuple[int, int]:
+        """Cells hidden by statistical secrecy, and cells without any value (unknown at source)."""
+        secret = self.table["secret"] != ""
+        return int(secret.sum()), int((self.table["value"].isna() & ~secret).sum())
 
     def alerts(self) -> pd.DataFrame:
         """Territories beyond a threshold, worst first."""
@@ -32,8 +47,10 @@ class Profile:
 def indicator_profile(ws: Workspace, indicator_id: str, level: str) -> Profile:
     """Aggregate, mask small counts and flag thresholds for one indicator at one level.
 
-    Columns: territory (display name), numerator, denominator, value, communes, communes_missing,
-    secret ("", "primaire" or "secondaire"), status (favorable/vigilance/alerte or None).
+    Columns: territory (display name), numerator, denominator, value, communes, communes_known,
+    communes_missing, population_share (% of the population with a value), secret ("", "primaire"
+    or "secondaire"), status (favorable/vigilance/alerte, « non significatif » when the value rests
+    on too small a part of the population, or None).
     Masked rows have no numerator nor value. Results are kept in ``ws.memo``: the workspace is
     immutable once loaded, so the same indicator at the same level is computed once.
     """
@@ -46,7 +63,8 @@ def indicator_profile(ws: Workspace, indicator_id: str, level: str) -> Profile:
 def _indicator_profile(ws: Workspace, indicator_id: str, level: str) -> Profile:
     indicator = ws.catalogue[indicator_id]
     groups = group_of(ws.communes, ws.groupings, level)
-    table = aggregate(ws.values, groups, indicator)
+    population = ws.communes.set_index("code_insee")["population"]
+    table = aggregate(ws.values, groups, indicator, population)
     if level == COMMUNE_LEVEL:
         table.insert(0, "territory", ws.commune_names().reindex(table.index))
         partitions = [pd.Series("département", index=table.index)]
@@ -60,9 +78,10 @@ def _indicator_profile(ws: Workspace, indicator_id: str, level: str) -> Profile:
         table.loc[hidden, ["numerator", "value"]] = float("nan")
     else:
         table["secret"] = ""
-    table["status"] = [indicator.status(v) for v in table["value"]]
-    ref = reference(ws.values, ws.communes["code_insee"], indicator)
-    return Profile(indicator, level, table, ref)
+    table["status"] = [STATUS_PARTIAL if share < MIN_POPULATION_SHARE and not pd.isna(v) else indicator.status(v)
+                       for v, share in zip(table["value"], table["population_share"], strict=True)]
+    ref = reference(ws.values, ws.communes["code_insee"], indicator, population)
+    return Profile(indicator, level, table, float(ref["value"]), float(ref["population_share"]))
 
 
 KEY_INDICATORS = ("part_foyers_rsa", "taux_pauvrete", "taux_demandeurs_emploi",
@@ -79,13 +98,18 @@ def key_figures(ws: Workspace, level: str, indicator_ids: tuple[str, ...] = KEY_
                           "Population": population.table["value"]})
     total = {"Territoire": "Département", "Communes": len(ws.communes),
              "Population": population.reference}
+    with_data = {ind.id for ind in ws.indicators_with_data()}
     for ind_id in indicator_ids:
-        if ind_id not in ws.catalogue:
+        if ind_id not in with_data:
             continue
         profile = indicator_profile(ws, ind_id, level)
         column = f"{profile.indicator.short_label} ({profile.indicator.unit})"
         table[column] = profile.table["value"]
         total[column] = profile.reference
+        if (profile.table["population_share"].fillna(100) < 100).any():  # say how much each rate covers
+            share = f"{profile.indicator.short_label} : population couverte (%)"
+            table[share] = profile.table["population_share"]
+            total[share] = profile.reference_share
     table = pd.concat([table, pd.DataFrame([total], index=["__departement__"])])
     return table
 

@@ -9,7 +9,8 @@ A workspace folder holds:
 - ``offer.csv`` (optional): the insertion offer, see ``diagnostic.offer``;
 - ``stops.csv`` (optional): public-transport stops imported from GTFS feeds;
 - ``correspondances.csv`` (optional): former commune code → current code (merged communes);
-- ``mappings.json`` (optional): the column mappings of imported tables, remembered.
+- ``mappings.json`` (optional): the column mappings of imported tables, remembered;
+- ``zones_blanches.json`` (optional): the white-zone settings the working group retained for the annex.
 
 The population of the communes is the ``population`` indicator when it is known, else the one of
 the boundaries file.
@@ -34,7 +35,8 @@ from diagnostic.indicator_import import (MAPPINGS_FILE, ImportReport, TableMappi
 from diagnostic.io import geo, tables
 from diagnostic.offer import OFFER_FILE, read_offer, write_offer
 from diagnostic.themes import normalise_name
-from diagnostic.transport import STOPS_FILE, read_stops
+from diagnostic.access.transit import STOPS_FILE, read_stops
+from diagnostic.access.white_zones import CoverageParams
 from diagnostic.indicators import (DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, Catalogue, Indicator,
                                    load_catalogue, save_catalogue)
 from diagnostic.territory import WGS84
@@ -43,7 +45,8 @@ from diagnostic.vintages import CORRESPONDENCE_FILE, former_codes, read_correspo
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_WORKSPACE = PROJECT_ROOT / "data" / "demo"
 FILES = ("workspace.json", "communes.geojson", "groupings.csv", "catalogue.json", "values.csv")
-OPTIONAL_FILES = (OFFER_FILE, STOPS_FILE, CORRESPONDENCE_FILE, MAPPINGS_FILE)
+RETAINED_FILE = "zones_blanches.json"
+OPTIONAL_FILES = (OFFER_FILE, STOPS_FILE, CORRESPONDENCE_FILE, MAPPINGS_FILE, RETAINED_FILE)
 NO_CORRESPONDENCE = pd.DataFrame({"ancien_code": pd.Series(dtype=str), "code_insee": pd.Series(dtype=str)})
 
 
@@ -60,6 +63,7 @@ class Workspace:
     offer: pd.DataFrame
     stops: pd.DataFrame
     correspondence: pd.DataFrame = field(default_factory=NO_CORRESPONDENCE.copy)  # former → current code
+    retained_coverage: tuple[CoverageParams, ...] = ()  # white-zone settings retained for the annex
     memo: dict = field(default_factory=dict, repr=False)  # results computed on this loaded version
 
     @property
@@ -160,7 +164,26 @@ def load_workspace(path: Path | str | None = None) -> Workspace:
     correspondence = (pd.read_csv(path / CORRESPONDENCE_FILE, dtype=str, keep_default_na=False)
                       if (path / CORRESPONDENCE_FILE).is_file() else NO_CORRESPONDENCE.copy())
     return Workspace(path, meta, communes, groupings, catalogue, values, read_offer(path / OFFER_FILE),
-                     read_stops(path / STOPS_FILE), correspondence)
+                     read_stops(path / STOPS_FILE), correspondence, read_retained_coverage(path))
+
+
+def read_retained_coverage(path: Path) -> tuple[CoverageParams, ...]:
+    """The white-zone settings retained for the annex (none when the group has not chosen yet)."""
+    file = Path(path) / RETAINED_FILE
+    if not file.is_file():
+        return ()
+    try:
+        return tuple(CoverageParams.from_dict(entry) for entry in json.loads(file.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, AttributeError, InputError) as exc:
+        raise InputError("les réglages de zones blanches retenus pour l'annexe sont illisibles.",
+                         file=RETAINED_FILE, fix="Supprimez ce fichier et retenez à nouveau les réglages "
+                                                 "depuis la page « Zones blanches ».") from exc
+
+
+def save_retained_coverage(path: Path, retained: list[CoverageParams]) -> None:
+    """Keep the white-zone settings retained for the annex, in order, each once."""
+    unique = list(dict.fromkeys(retained))
+    _replace(Path(path) / RETAINED_FILE, json.dumps([p.to_dict() for p in unique], ensure_ascii=False, indent=1))
 
 
 def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, groupings: pd.DataFrame,

@@ -6,7 +6,7 @@ from streamlit_folium import st_folium
 import ui
 from diagnostic import maps
 from diagnostic.charts import comparison_chart
-from diagnostic.indicators import FAMILIES, fmt_number
+from diagnostic.indicators import FAMILIES, MIN_POPULATION_SHARE, STATUS_PARTIAL, fmt_number
 from diagnostic.territory import COMMUNE_LEVEL
 
 CLASS_METHODS = {"quantiles": "Quantiles (effectifs égaux)", "jenks": "Seuils naturels (Jenks)",
@@ -35,10 +35,17 @@ method = c3.selectbox("Classes de la carte", methods, format_func=CLASS_METHODS.
 profile = ui.profile(ws, indicator_id, level)
 table = profile.table
 level_label = "Communes" if level == COMMUNE_LEVEL else level
-m1, m2, m3 = st.columns(3)
+secret, unknown = profile.masked_counts()
+m1, m2, m3, m4 = st.columns(4)
 m1.metric("Département", f"{fmt_number(profile.reference)} {indicator.unit}")
+m1.caption(profile.completeness().capitalize())
 m2.metric("Territoires en alerte", int((table["status"] == "alerte").sum()))
-m3.metric("Valeurs masquées (secret)", int((table["secret"] != "").sum()))
+partial = int((table["status"] == STATUS_PARTIAL).sum())
+if partial:
+    m2.caption(f"{partial} valeur(s) non significative(s) : calculées sur moins de "
+               f"{MIN_POPULATION_SHARE:g} % de la population du territoire.")
+m3.metric("Valeurs masquées (secret)", secret)
+m4.metric("Valeurs non renseignées", unknown)
 
 col_map, col_legend = st.columns([4, 1])
 with col_map:
@@ -67,11 +74,12 @@ with st.expander("Fiche de l'indicateur", expanded=True):
     st.markdown(ui.metadata_card(indicator))
 
 st.subheader("Tableau")
-shown = table.round({"value": 1}).rename(columns={"territory": "Territoire", "numerator": indicator.numerator,
-                              "denominator": indicator.denominator or "—",
-                              "value": f"Valeur ({indicator.unit})", "communes": "Communes",
-                              "communes_missing": "Communes non renseignées",
-                              "secret": "Secret statistique", "status": "Seuil"})
+shown = table.assign(secret=table["secret"].map(lambda x: "masqué" if x else "")).round(
+    {"value": 1, "population_share": 0}).rename(columns={
+        "territory": "Territoire", "numerator": indicator.numerator, "denominator": indicator.denominator or "—",
+        "value": f"Valeur ({indicator.unit})", "communes": "Communes", "communes_known": "Communes renseignées",
+        "communes_missing": "Communes non renseignées", "population_share": "Population couverte (%)",
+        "secret": "Secret statistique", "status": "Seuil"})
 shown = shown.drop(columns=["—"], errors="ignore")
 ui.table(shown, hide_index=level != COMMUNE_LEVEL)
 ui.download(shown.reset_index(names="Code"), f"profil_{indicator_id}.csv")

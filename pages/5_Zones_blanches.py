@@ -8,17 +8,18 @@ from streamlit_folium import st_folium
 
 import ui
 from diagnostic import maps
-from diagnostic.coverage import (DISTANCE_LABELS, CoverageParams, capacity_access, capacity_by_territory,
-                                 distance_distribution,
-                                 export_table, masked_target, suggest_sites, territory_summary,
-                                 read_candidates, themes_overview)
+from diagnostic.access.capacity import capacity_access, capacity_by_territory
+from diagnostic.access.siting import read_candidates, suggest_sites
+from diagnostic.access.white_zones import (DISTANCE_LABELS, MIN_DEPARTURES, MOBILITY, WALK_M, CoverageParams,
+                                           distance_distribution, export_table, masked_target, territory_summary,
+                                           themes_overview)
 from diagnostic.errors import InputError
 from diagnostic.export.csv import csv_bytes
 from diagnostic.io.offer_files import read_any
 from diagnostic.indicators import fmt_number
 from diagnostic.territory import COMMUNE_LEVEL
 from diagnostic.themes import theme_labels, top_theme
-from diagnostic.transport import WALK_M, mobility_white_zones
+from diagnostic.workspace import save_retained_coverage
 
 ws = ui.setup("Zones blanches")
 level = ui.level_selector(ws)
@@ -52,12 +53,27 @@ with st.container(border=True):
     speed = c5.slider("Vitesse moyenne (km/h)", 10, 90, 40, 5, key="cov-speed")
     remote = c6.toggle("Compter l'offre à distance", key="cov-remote")
     n_sites = c6.number_input("Sites à suggérer", 0, 10, 3, key="cov-sites")
+    walk_m, min_departures = WALK_M, MIN_DEPARTURES
+    if top_theme(theme) == MOBILITY:
+        c7, c8, _ = st.columns(3)
+        walk_m = c7.slider("Distance à pied jusqu'à un arrêt (m)", 200, 2000, WALK_M, 100, key="cov-walk")
+        min_departures = c8.number_input("Départs minimum par jour de semaine pour qu'un arrêt compte", 0, 200,
+                                         MIN_DEPARTURES, key="cov-departures")
 
 params = CoverageParams((theme,), float(max_km), float(max_minutes) if max_minutes else None, float(detour),
-                        float(speed), bool(remote), target)
+                        float(speed), bool(remote), target, float(walk_m), int(min_departures))
 result = ui.coverage(ws, params)
 white = result.white_zones()
 target_label = targets[target]
+retained = params in ws.retained_coverage
+r1, r2 = st.columns([1, 3])
+if r1.button("Retenu pour l'annexe" if retained else "Retenir pour l'annexe", key="cov-retain", disabled=retained,
+             icon=":material/check:" if retained else ":material/push_pin:"):
+    save_retained_coverage(ws.path, [*ws.retained_coverage, params])
+    st.rerun()
+r2.caption("Réglages retenus pour l'annexe : " + ("; ".join(p.label() for p in ws.retained_coverage)
+           if ws.retained_coverage else "aucun (l'annexe prendra chaque thématique de l'offre à 10 km). "
+                                        "Ils se modifient aussi dans la page « Export »."))
 m1, m2, m3 = st.columns(3)
 m1.metric("Communes en zone blanche", len(white))
 m2.metric("Habitants en zone blanche", fmt_number(white["population"].sum(), 0))
@@ -79,8 +95,8 @@ if n_sites:
             except InputError as exc:
                 st.error(exc.french())
 sites = suggest_sites(ws, result, int(n_sites), candidates) if n_sites else None
-is_mobility = top_theme(theme) == "mobilite"
-stops = ws.stops if is_mobility else None
+is_mobility = params.is_mobility
+stops = result.stops if is_mobility else None
 col_map, col_legend = st.columns([4, 1])
 with col_map:
     fmap, legend = maps.coverage_map(ui.topology(ws, COMMUNE_LEVEL), result.communes, result.services, stops,
@@ -92,7 +108,7 @@ with col_legend:
     ui.legend(legend)
 
 with st.expander("Méthode et paramètres", expanded=False):
-    st.markdown(params.describe())
+    st.text(result.describe())
     st.caption("Ces paramètres sont repris dans chaque ligne du fichier exporté.")
 
 if summary is not None:
@@ -105,6 +121,9 @@ if summary is not None:
         f"Taux de couverture ({target_label})": summary["target_coverage_rate"].round(1)})
     if target == "population":
         table = table.iloc[:, [0, 1, 2, 4]]
+    if is_mobility:
+        table.insert(2, "Communes hors de portée des services", summary["service_white_communes"].astype(int))
+        table.insert(3, "Communes desservies par le transport public", summary["transit_communes"].astype(int))
     ui.table(table)
 
 st.subheader("Répartition des distances au service le plus proche")
@@ -146,18 +165,19 @@ if access is not None:
                                "Habitants sans capacité à portée": by_territory["without"].round(0)}))
 
 if is_mobility:
-    st.subheader("Mobilité : arrêts de transport et services")
+    st.subheader("Mobilité : les deux critères")
+    st.caption(f"Zone blanche de mobilité : aucun arrêt desservi (au moins {params.min_departures} départs un jour "
+               f"de semaine) dans la commune ni à moins de {params.walk_m:g} m, et aucun service de mobilité dans le "
+               "seuil. Carte, tableaux et fichiers suivent ce critère combiné.")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Communes hors de portée des services", int(result.communes["service_white_zone"].sum()))
+    c2.metric("Communes desservies par le transport public", int(result.communes["transit_covered"].sum()))
+    c3.metric("Zones blanches de mobilité", len(white))
     if ws.stops.empty:
         st.info("Aucun arrêt de transport public : importez un flux GTFS (ligne de commande "
-                "« python -m diagnostic import-gtfs »).")
-    else:
-        both = mobility_white_zones(ws, result.communes)
-        st.caption(f"Zone blanche de mobilité : aucun arrêt desservi à moins de {WALK_M} m et aucun service "
-                   f"de mobilité dans le seuil. Les deux critères sont montrés.")
-        c1, c2, c3 = st.columns(3)
-        c1.metric("Communes sans arrêt à pied", int((~both["stop_nearby"]).sum()))
-        c2.metric("Communes sans service de mobilité", int(both["no_service"].sum()))
-        c3.metric("Zones blanches de mobilité", int(both["mobility_white_zone"].sum()))
+                "« python -m diagnostic import-gtfs ») pour tenir compte du transport public.")
+    elif result.transit_note:
+        st.caption(result.transit_note)
 
 st.download_button("Télécharger le résultat par commune (CSV)", csv_bytes(export_table(result, ws)),
                    file_name=f"zones_blanches_{theme}.csv", mime="text/csv")

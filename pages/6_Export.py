@@ -3,10 +3,14 @@
 import streamlit as st
 
 import ui
-from diagnostic.export.annex import SECTIONS, AnnexChoice, annex_context, annex_tables, csv_zip
-from diagnostic.export.excel import workbook_bytes
-from diagnostic.export.pdf import TITLE, annex_pdf
+from diagnostic.access.white_zones import CoverageParams
+from diagnostic.export.annex import SECTIONS, AnnexChoice, annex_coverage
+from diagnostic.export.formats import build_formats
+from diagnostic.export.pdf import TITLE
+from diagnostic.store import all_sessions
+from diagnostic.themes import theme_labels, top_themes
 from diagnostic.territory import COMMUNE_LEVEL
+from diagnostic.workspace import save_retained_coverage
 
 ws = ui.setup("Export")
 level = ui.level_selector(ws)
@@ -20,8 +24,38 @@ territory = st.selectbox("Territoire", territories, key="export-territory",
                          format_func=lambda t: t or "Ensemble du département")
 sections = st.multiselect("Parties", list(SECTIONS), default=list(SECTIONS), format_func=SECTIONS.get,
                           key="export-sections")
-choice = AnnexChoice(level, territory, sections)
-stamp = (str(ws.path), level, territory, tuple(sections))
+
+with st.expander("Zones blanches retenues pour l'annexe", expanded=True):
+    if ws.retained_coverage:
+        for i, params in enumerate(ws.retained_coverage):
+            c1, c2 = st.columns([5, 1])
+            c1.text(params.label())
+            if c2.button("Retirer", key=f"export-unretain-{i}"):
+                save_retained_coverage(ws.path, [p for p in ws.retained_coverage if p != params])
+                st.rerun()
+    else:
+        st.caption("Aucun réglage retenu : l'annexe prendra chaque thématique présente dans l'offre, à 10 km. "
+                   "Retenez les réglages du groupe de travail dans la page « Zones blanches » ou ci-dessous.")
+    labels = theme_labels()
+    with st.form("export-add-coverage", border=False):
+        a1, a2, a3, a4 = st.columns([3, 1, 1, 1])
+        theme = a1.selectbox("Thématique", top_themes(), format_func=labels.get, key="export-add-theme")
+        value = a2.number_input("Seuil", 1.0, 120.0, 10.0, 1.0, key="export-add-value")
+        unit = a3.radio("Unité", ["km", "min"], horizontal=True, key="export-add-unit")
+        if a4.form_submit_button("Ajouter"):
+            params = CoverageParams.parse(f"{theme}:{value:g}{unit}")
+            save_retained_coverage(ws.path, [*ws.retained_coverage, params])
+            st.rerun()
+
+store = ui.store(ws)
+sessions = all_sessions(store)
+chosen_sessions = st.multiselect(
+    "Séances de travail reprises dans l'annexe", [s["id"] for s in sessions], default=[s["id"] for s in sessions],
+    format_func=lambda i: next(f"{s['title']} ({s['code']})" for s in sessions if s["id"] == i),
+    key="export-sessions", placeholder="Aucune séance")
+
+choice = AnnexChoice(level, territory, sections, sessions=tuple(chosen_sessions))
+stamp = (str(ws.path), level, territory, tuple(sections), annex_coverage(ws, choice), tuple(chosen_sessions))
 if st.session_state.get("export-stamp") != stamp:  # another choice: earlier files are out of date
     st.session_state.pop("export-files", None)
     st.session_state["export-stamp"] = stamp
@@ -30,30 +64,25 @@ if not sections:
     st.warning("Choisissez au moins une partie.")
 elif st.button("Préparer l'annexe", type="primary", key="export-prepare"):
     with st.status("Préparation de l'annexe…", expanded=True) as status:
-        st.write("Tableaux (CSV et Excel)…")
-        tables = annex_tables(ws, choice, ui.store(ws))
-        context = annex_context(ws, choice)
-        files = {"xlsx": workbook_bytes(tables, TITLE, context), "zip": csv_zip(tables, context)}
-        st.write("Document PDF (cartes, graphiques, tableaux)…")
-        try:
-            files["pdf"] = annex_pdf(ws, choice, store=ui.store(ws))
-        except (ImportError, OSError) as exc:  # WeasyPrint or its system libraries are missing
-            st.error(f"Le PDF n'a pas pu être produit ({exc}). Il faut WeasyPrint et les bibliothèques "
-                     "Pango du système (paquets Debian libpango-1.0-0 et libpangoft2-1.0-0). "
-                     "Le classeur et les CSV restent disponibles.")
+        files, failures = build_formats(ws, choice, store, st.write)
         st.session_state["export-files"] = files
-        status.update(label="Annexe prête" if "pdf" in files else "Tableaux prêts, PDF indisponible",
-                      state="complete" if "pdf" in files else "error")
+        st.session_state["export-failures"] = failures
+        status.update(label="Annexe prête" if not failures else "Annexe prête en partie",
+                      state="complete" if not failures else "error")
 
 files = st.session_state.get("export-files")
+for failure in st.session_state.get("export-failures", {}).values() if files is not None else ():
+    st.error(failure)
 if files:
     c1, c2, c3 = st.columns(3)
     if "pdf" in files:
         c1.download_button("Télécharger l'annexe (PDF)", files["pdf"], "annexe_diagnostic_pti.pdf",
                            "application/pdf", key="dl-pdf")
-    c2.download_button("Télécharger le classeur (Excel)", files["xlsx"], "diagnostic_pti.xlsx",
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl-xlsx")
-    c3.download_button("Télécharger les tableaux (CSV, zip)", files["zip"], "diagnostic_pti_csv.zip",
-                       "application/zip", key="dl-zip")
-else:
+    if "xlsx" in files:
+        c2.download_button("Télécharger le classeur (Excel)", files["xlsx"], "diagnostic_pti.xlsx",
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl-xlsx")
+    if "zip" in files:
+        c3.download_button("Télécharger les tableaux (CSV, zip)", files["zip"], "diagnostic_pti_csv.zip",
+                           "application/zip", key="dl-zip")
+elif files is None:
     st.caption("L'annexe est préparée à la demande (quelques secondes), puis proposée au téléchargement.")

@@ -10,11 +10,14 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import box, mapping
 
-from diagnostic.coverage import (CoverageParams, commune_coverage, distance_distribution, greedy_sites,
-                                 nearest, suggest_sites, territory_summary, two_step_fca)
+from diagnostic.access.capacity import two_step_fca
+from diagnostic.access.points import nearest
+from diagnostic.access.siting import greedy_sites, suggest_sites
+from diagnostic.access.white_zones import (CoverageParams, commune_coverage, distance_distribution,
+                                           territory_summary)
 from diagnostic.errors import InputError
 from diagnostic.offer import write_offer
-from diagnostic.transport import import_gtfs, mobility_white_zones
+from diagnostic.access.transit import import_gtfs
 from diagnostic.workspace import create_workspace, load_workspace
 
 TO_WGS84 = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
@@ -206,13 +209,50 @@ def test_bad_gtfs_is_refused_and_changes_nothing(demo_copy, tmp_path, content, m
 def test_mobility_white_zone_needs_both_criteria(demo_copy):
     ws = load_workspace(demo_copy)
     result = commune_coverage(ws, CoverageParams(("mobilite",), max_km=10))
-    both = mobility_white_zones(ws, result.communes)
-    assert (both["mobility_white_zone"] == (~both["stop_nearby"] & both["no_service"])).all()
-    assert 0 < both["mobility_white_zone"].sum() < both["no_service"].sum()  # stops rescue some
+    c = result.communes
+    assert (c["white_zone"] == (c["service_white_zone"] & ~c["transit_covered"])).all()
+    assert 0 < c["white_zone"].sum() < c["service_white_zone"].sum()  # stops rescue some
+    served = ws.stops[ws.stops["departures"] >= 4]
+    # a commune with a served stop inside is covered; one whose nearest served stop is 800 m + away
+    # and that has none inside is not
+    inside = c["code_insee"].isin(set(served["code_insee"]))
+    assert c.loc[inside, "transit_covered"].all()
+    assert (c.loc[~inside, "transit_covered"] == (c.loc[~inside, "stop_m"] <= 800)).all()
+    assert "arrêt" in result.describe() and "4 départs" in result.describe()
+    fewer = commune_coverage(ws, CoverageParams(("mobilite",), max_km=10, min_departures=40))
+    assert fewer.communes["transit_covered"].sum() < c["transit_covered"].sum()
+    other = commune_coverage(ws, CoverageParams(("numerique",), max_km=10)).communes
+    assert (other["white_zone"] == other["service_white_zone"]).all() and not other["transit_covered"].any()
+
+
+def test_mobility_without_any_feed_says_only_services_count(strip):
+    ws = with_offer(strip, [service("a", 705_000, 6_605_000)])
+    result = commune_coverage(ws, CoverageParams(("mobilite",), max_km=5))
+    assert "Aucun flux de transport public" in result.describe()
+    assert (result.communes["white_zone"] == result.communes["service_white_zone"]).all()
+
+
+def test_a_theme_without_any_service_is_all_white_and_exports_cleanly(strip):
+    from diagnostic.access.white_zones import export_table
+    ws = with_offer(strip, [service("a", 705_000, 6_605_000)])
+    result = commune_coverage(ws, CoverageParams(("sante",), max_km=5))
+    assert result.communes["white_zone"].all()
+    table = export_table(result, ws)
+    assert table["distance_route_km"].isna().all() and (table["service_le_plus_proche"] == "aucun").all()
+    assert set(result.communes["distance_class"]) == {"plus de 20 km"}
+
+
+def test_coverage_settings_are_parsed_from_theme_and_threshold():
+    assert CoverageParams.parse("mobilite:15km") == CoverageParams(("mobilite",), max_km=15)
+    assert CoverageParams.parse("numerique:20min").max_minutes == 20
+    assert CoverageParams.parse("numerique:7,5 km").max_km == 7.5
+    for bad in ("mobilite", "mobilite:15", "inconnue:10km", ":10km", "mobilite:-3km", "mobilite:0km"):
+        with pytest.raises(InputError):
+            CoverageParams.parse(bad)
 
 
 def test_overview_of_all_themes_matches_the_single_theme_result(demo_copy):
-    from diagnostic.coverage import themes_overview
+    from diagnostic.access.white_zones import themes_overview
     ws = load_workspace(demo_copy)
     params = CoverageParams(("mobilite",), max_km=12)
     overview = themes_overview(ws, params).set_index("theme")
@@ -223,7 +263,7 @@ def test_overview_of_all_themes_matches_the_single_theme_result(demo_copy):
 
 
 def test_sites_can_be_chosen_among_places_given_by_the_user(strip):
-    from diagnostic.coverage import read_candidates
+    from diagnostic.access.siting import read_candidates
     ws = with_offer(strip, [service("a", 705_000, 6_605_000)])
     result = commune_coverage(ws, CoverageParams(("mobilite",), max_km=8, detour=1.0))
     places = [("Gare", 724_000, 6_605_000), ("Mairie annexe", 716_000, 6_605_000), ("Loin", 900_000, 6_605_000)]

@@ -180,7 +180,7 @@ def test_white_zones_page_follows_threshold_theme_and_remote_switch(demo_copy):
     at.toggle(key="cov-remote").set_value(False).run()
     at.selectbox(key="cov-theme").set_value("mobilite--preparer-un-permis").run()
     assert int(at.metric[0].value) > at_20
-    assert any("Mobilité : arrêts" in s.value for s in at.subheader)
+    assert any("Mobilité : les deux critères" in s.value for s in at.subheader)
     assert not at.exception
 
 

@@ -186,7 +186,7 @@ def test_real_france_services_are_counted_once_per_place(real_offer, real_data):
 def test_real_montpellier_gtfs_feed(real_data, tmp_path):
     import zipfile
 
-    from diagnostic.transport import import_gtfs
+    from diagnostic.access.transit import import_gtfs
     from diagnostic.workspace import load_workspace
     communes, indicators, groupings, _ = build_inputs(real_data, "34", tmp_path)
     create_workspace(tmp_path / "ws", communes, indicators, groupings)

@@ -7,6 +7,8 @@ fetched from the network.
 from __future__ import annotations
 
 import html
+import math
+import re
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +16,6 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from diagnostic import maps
-from diagnostic.coverage import commune_coverage
 from diagnostic.export.annex import SECTIONS, AnnexChoice, AnnexTable, annex_tables
 from diagnostic.export.svg import svg_bar_chart, svg_map
 from diagnostic.indicators import class_breaks, classify, fmt_number
@@ -33,25 +34,43 @@ def french_date(day: date) -> str:
 
 
 def html_table(frame: pd.DataFrame, css: str = "") -> str:
-    """A DataFrame as an HTML table: texts escaped, numbers written the French way."""
-    rows = frame
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    """A DataFrame as an HTML table: texts escaped, numbers written the French way; a table of many
+    columns is set in smaller type so that it fits the page."""
+    head = "".join(f"<th>{html.escape(printable(c))}</th>" for c in frame.columns)
     body = []
-    for values in rows.itertuples(index=False):
+    for values in frame.itertuples(index=False):
         cells = []
         for value in values:
-            if pd.api.types.is_number(value) and not isinstance(value, bool) and not pd.isna(value):
+            if pd.api.types.is_number(value) and not isinstance(value, bool) and not pd.isna(value) \
+                    and math.isfinite(value):
                 decimals = 0 if float(value).is_integer() else 1
                 cells.append(f'<td class="num">{fmt_number(value, decimals)}</td>')
             else:
-                cells.append(f"<td>{html.escape('' if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)) else str(value))}</td>")
+                cells.append(f"<td>{html.escape(printable(value))}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
+    css = " ".join(c for c in (css, "wide" if len(frame.columns) > 7 else "") if c)
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
-def chart_svg(profile) -> str:
+def printable(value) -> str:
+    """A cell as text: empty when unknown, control characters (a vertical tab from Word…) as spaces."""
+    if value is None or value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return CONTROL.sub(" ", str(value))
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def css_string(text: str) -> str:
+    """Text for a CSS string in the page style (running headers): quotes, backslashes and angle
+    brackets escaped as CSS escapes, so nothing is printed as an HTML entity."""
+    return "".join(f"\\{ord(c):x} " if c in '"\\<>&\'' or ord(c) < 32 else c for c in printable(text))
+
+
+def chart_svg(profile, highlight: str = "") -> str:
     """The comparison chart of the Profil page (bars coloured by threshold status, the
-    département and the thresholds as rules), as a static SVG."""
+    département and the thresholds as rules), as a static SVG; `highlight` is the chosen territory."""
     ind = profile.indicator
     data = profile.table.dropna(subset=["value"]).sort_values("value", ascending=not ind.higher_is_better)
     if profile.level == COMMUNE_LEVEL:
@@ -61,10 +80,12 @@ def chart_svg(profile) -> str:
     if ind.status(0.0) is not None:
         rules += [("Seuil bas", ind.lower, "5,3"), ("Seuil haut", ind.upper, "2,2")]
     return svg_bar_chart([maps.short_group_name(t) for t in data["territory"]], list(data["value"]), colours,
-                         ind.unit, rules)
+                         ind.unit, rules, highlight=[t == highlight for t in data["territory"]])
 
 
 def _block(table: AnnexTable, **extra) -> dict:
+    if table.empty_reason:
+        return {"heading": extra.get("heading", table.title), "text": table.empty_reason}
     return {"heading": table.title, "table": html_table(table.frame), "note": table.note, **extra}
 
 
@@ -73,100 +94,127 @@ def _legend(legend: maps.Legend) -> dict:
 
 
 def build_sections(ws, choice: AnnexChoice, store=None) -> list[dict]:
-    """The sections of the document (title, blocks of maps, charts, tables and notes)."""
-    tables = {t.key: t for t in annex_tables(ws, choice, store)}
+    """The sections of the document (title, blocks of maps, charts, tables and notes). A section
+    whose table says it has nothing to show prints that sentence."""
+    tables = annex_tables(ws, choice, store)
+    by_section: dict[str, list[AnnexTable]] = {}
+    for table in tables:
+        by_section.setdefault(table.section, []).append(table)
     communes = display_geometry(ws.communes, tolerance_m=250)  # printed small: coarser is enough
     level = choice.level
-    grouped = level != COMMUNE_LEVEL
+    grouped = level != COMMUNE_LEVEL and len(ws.groupings.columns) > 0
     shapes = group_geometry(communes, ws.groupings, level) if grouped else communes
-    borders = group_geometry(communes, ws.groupings, level) if grouped else None
+    borders = shapes if grouped else None
+    highlight = None
+    if choice.territory and grouped:
+        highlight = shapes[shapes["group"] == choice.territory]
+    draw = dict(borders=borders, highlight=highlight)
     sections = []
-    if "territoire" in choice.sections:
-        blocks = []
-        if grouped:
-            groups = group_of(ws.communes, ws.groupings, level)  # same colours as the Territoire page
-            names = sorted(groups.unique())
-            colours = [maps.QUALITATIVE[i % len(maps.QUALITATIVE)] for i in range(len(names))]
-            fills = [colours[names.index(g)] for g in groups.reindex(communes["code_insee"])]
-            labels = [(lon, lat, text) for lat, lon, text in maps.group_label_points(ws.communes, groups)]
-            blocks.append({"heading": f"{len(names)} groupes · {level}",
-                           "svg": svg_map(communes, fills, borders, labels=labels),
-                           "legend": _legend(maps.Legend(level, colours, names))})
-        blocks.append(_block(tables["chiffres_cles"]))
-        sections.append({"key": "territoire", "title": SECTIONS["territoire"], "blocks": blocks})
-    if "profil" in choice.sections:
-        blocks = []
-        for ind in ws.indicators_with_data():
-            table = tables.get(f"profil_{ind.id}"[:31])
-            if table is None:
-                continue
-            if ind.id not in KEY_INDICATORS:
-                blocks.append(_block(table))
-                continue
-            profile = table.profile
-            method = "seuils" if ind.status(0.0) is not None else "quantiles"
-            breaks = class_breaks(profile.table["value"], method, 5, ind)
-            colours = (maps.threshold_colours(breaks, ind) if method == "seuils"
-                       else maps.class_colours(len(breaks) + 1, ind.higher_is_better))
-            key = "group" if grouped else "code_insee"
-            classes = classify(profile.table["value"].reindex(shapes[key]).reset_index(drop=True), breaks)
-            fills = [colours[c] if c >= 0 else maps.NO_DATA_COLOUR for c in classes]
-            legend = maps.Legend(f"{ind.label} ({ind.unit})", [*colours, maps.NO_DATA_COLOUR],
-                                 [*maps.class_labels(breaks, ind.unit), "secret statistique ou non renseigné"])
-            blocks.append(_block(table, svg=svg_map(shapes, fills, borders), legend=_legend(legend),
-                                 chart=chart_svg(profile)))
-        if "alertes" in tables:
-            blocks.append(_block(tables["alertes"]))
-        sections.append({"key": "profil", "title": SECTIONS["profil"], "blocks": blocks})
-    if "offre" in choice.sections and "offre_liste" in tables:
-        labels = theme_labels()
-        located = ws.offer.dropna(subset=["lat", "lon"])
-        tops = [top_theme(ts[0]) for ts in located["themes"]]
-        points = [(lon, lat, maps.THEME_COLOURS[t]) for lon, lat, t in zip(located["lon"], located["lat"], tops,
-                                                                          strict=True)]
-        shown = [t for t in maps.THEME_COLOURS if t in tops]
-        blocks = [{"heading": "Carte des services et lieux",
-                   "svg": svg_map(communes, ["#eef1f4"] * len(communes), borders, points=points),
-                   "legend": _legend(maps.Legend("Thématique principale", [maps.THEME_COLOURS[t] for t in shown],
-                                                 [labels[t] for t in shown]))}]
-        if "offre_thematiques" in tables:
-            blocks.append(_block(tables["offre_thematiques"]))
-        listing = tables["offre_liste"]
-        compact = listing.frame[["Service", "Structure", "Thématiques", "Commune", "Mise à jour"]]
-        blocks.append({"heading": listing.title, "table": html_table(compact, css="compact"), "note": listing.note})
-        sections.append({"key": "offre", "title": SECTIONS["offre"], "blocks": blocks})
-    if "zones_blanches" in choice.sections:
-        blocks = []
-        for params in choice.coverage:
-            table = tables.get(f"zones_blanches_{'_'.join(params.themes)}"[:31])
-            if table is None:
-                continue
-            result = commune_coverage(ws, params).communes.set_index("code_insee")
-            classes = pd.cut(result["road_km"], [-float("inf"), 5, 10, 20, float("inf")], labels=False,
-                             right=False).astype(int)
-            classes[result["white_zone"]] = 4
-            fills = [maps.COVERAGE_COLOURS[c] for c in classes.reindex(communes["code_insee"])]
-            legend = maps.Legend("Distance au service le plus proche", maps.COVERAGE_COLOURS,
-                                 ["moins de 5 km", "5 à 10 km", "10 à 20 km", "20 km et plus",
-                                  "zone blanche (au-delà du seuil)"])
-            blocks.append(_block(table, svg=svg_map(communes, fills, borders), legend=_legend(legend),
-                                 method=table.note, note=""))
-        if blocks:
-            sections.append({"key": "zones_blanches", "title": SECTIONS["zones_blanches"], "blocks": blocks})
-    if "constats" in tables:
-        sections.append({"key": "constats", "title": SECTIONS["constats"],
-                         "blocks": [_block(tables["constats"], heading="")]})
-    if "fiches_actions" in tables:  # one card per action sheet: its fields one under the other
-        cards = [{"heading": sheet["Intitulé"],
-                  "table": html_table(pd.DataFrame({"Rubrique": list(sheet.index), "Contenu": list(sheet.values)}))}
-                 for _, sheet in tables["fiches_actions"].frame.iterrows()]
-        sections.append({"key": "fiches", "title": SECTIONS["fiches"], "blocks": cards})
-    if "parties_prenantes" in tables:
-        sections.append({"key": "parties_prenantes", "title": SECTIONS["parties_prenantes"],
-                         "blocks": [_block(tables["parties_prenantes"], heading="")]})
-    if "sources" in choice.sections:
-        sections.append({"key": "sources", "title": SECTIONS["sources"], "blocks": [_block(tables["sources"])]})
+    for key in choice.sections:
+        found = by_section.get(key, [])
+        if not found:
+            continue
+        if found[0].empty_reason:
+            blocks = [{"text": found[0].empty_reason}]
+        elif key == "territoire":
+            blocks = territory_blocks(ws, communes, level, grouped, found, draw)
+        elif key == "profil":
+            blocks = profile_blocks(found, shapes, grouped, choice.territory, draw)
+        elif key == "offre":
+            blocks = offer_blocks(ws, communes, found, draw)
+        elif key == "zones_blanches":
+            blocks = white_zone_blocks(communes, found, draw)
+        elif key == "fiches":  # one card per action sheet: its fields one under the other
+            blocks = [{"heading": sheet["Intitulé"],
+                       "table": html_table(pd.DataFrame({"Rubrique": list(sheet.index),
+                                                         "Contenu": list(sheet.values)}))}
+                      for _, sheet in found[0].frame.iterrows()]
+        elif key in ("constats", "parties_prenantes"):
+            blocks = [_block(found[0], heading="")]
+        else:
+            blocks = [_block(t) for t in found]
+        sections.append({"key": key, "title": SECTIONS[key], "blocks": blocks})
     return sections
+
+
+def territory_blocks(ws, communes, level, grouped, found, draw) -> list[dict]:
+    blocks = []
+    if grouped:
+        groups = group_of(ws.communes, ws.groupings, level)  # same colours as the Territoire page
+        names = sorted(groups.unique())
+        colours = [maps.QUALITATIVE[i % len(maps.QUALITATIVE)] for i in range(len(names))]
+        fills = [colours[names.index(g)] for g in groups.reindex(communes["code_insee"])]
+        labels = [(lon, lat, text) for lat, lon, text in maps.group_label_points(ws.communes, groups)]
+        blocks.append({"heading": f"{len(names)} groupes · {level}",
+                       "svg": svg_map(communes, fills, labels=labels, **draw),
+                       "legend": _legend(maps.Legend(level, colours, names))})
+    return blocks + [_block(t) for t in found if t.key == "chiffres_cles"]
+
+
+def profile_blocks(found, shapes, grouped, territory, draw) -> list[dict]:
+    blocks = []
+    for table in found:
+        profile = table.profile
+        if profile is None or profile.indicator.id not in KEY_INDICATORS:
+            blocks.append(_block(table))
+            continue
+        ind = profile.indicator
+        method = "seuils" if ind.status(0.0) is not None else "quantiles"
+        breaks = class_breaks(profile.table["value"], method, 5, ind)
+        colours = (maps.threshold_colours(breaks, ind) if method == "seuils"
+                   else maps.class_colours(len(breaks) + 1, ind.higher_is_better))
+        key = "group" if grouped else "code_insee"
+        values = profile.table["value"].reindex(shapes[key]).reset_index(drop=True)
+        partial = profile.partial().reindex(shapes[key]).fillna(False).to_numpy()
+        classes = classify(values, breaks)
+        fills = [maps.PARTIAL_COLOUR if p and c >= 0 else colours[c] if c >= 0 else maps.NO_DATA_COLOUR
+                 for c, p in zip(classes, partial, strict=True)]
+        legend = maps.Legend(f"{ind.label} ({ind.unit})", [*colours, maps.NO_DATA_COLOUR],
+                             [*maps.class_labels(breaks, ind.unit), "secret statistique ou non renseigné"])
+        if any(partial & values.notna().to_numpy()):
+            legend.colours.append(maps.PARTIAL_COLOUR)
+            legend.labels.append(maps.PARTIAL_LABEL.replace("pâle : ", ""))
+        blocks.append(_block(table, svg=svg_map(shapes, fills, **draw), legend=_legend(legend),
+                             chart=chart_svg(profile, territory)))
+    return blocks
+
+
+def offer_blocks(ws, communes, found, draw) -> list[dict]:
+    labels = theme_labels()
+    located = ws.offer.dropna(subset=["lat", "lon"])
+    tops = [top_theme(ts[0]) if ts else "" for ts in located["themes"]]
+    points = [(lon, lat, maps.THEME_COLOURS.get(t, maps.NEUTRAL))
+              for lon, lat, t in zip(located["lon"], located["lat"], tops, strict=True)]
+    shown = [t for t in maps.THEME_COLOURS if t in tops]
+    blocks = [{"heading": "Carte des services et lieux",
+               "svg": svg_map(communes, ["#eef1f4"] * len(communes), points=points, **draw),
+               "legend": _legend(maps.Legend("Thématique principale", [maps.THEME_COLOURS[t] for t in shown],
+                                             [labels[t] for t in shown]))}]
+    for table in found:
+        if table.key == "offre_liste":
+            compact = table.frame[["Service", "Structure", "Thématiques", "Commune", "Mise à jour"]]
+            blocks.append({"heading": table.title, "table": html_table(compact, css="compact"), "note": table.note})
+        else:
+            blocks.append(_block(table))
+    return blocks
+
+
+def white_zone_blocks(communes, found, draw) -> list[dict]:
+    blocks = []
+    for table in found:
+        result = table.coverage
+        classes = maps.coverage_classes(result.communes)
+        fills = [maps.COVERAGE_COLOURS[c] for c in classes.reindex(communes["code_insee"])]
+        points = [(lon, lat, maps.SERVICE_COLOUR) for lon, lat in zip(result.services["lon"], result.services["lat"],
+                                                                       strict=True)]
+        stops = result.stops
+        with_stops = stops is not None and not stops.empty
+        if with_stops:
+            points += [(lon, lat, maps.STOP_COLOUR) for lon, lat in zip(stops["lon"], stops["lat"], strict=True)]
+        blocks.append(_block(table, svg=svg_map(communes, fills, points=points, **draw),
+                             legend=_legend(maps.coverage_legend(result.communes, with_stops)),
+                             method=table.note, note=""))
+    return blocks
 
 
 def annex_html(ws, choice: AnnexChoice, version: str = "1", today: date | None = None, store=None) -> str:
@@ -174,10 +222,11 @@ def annex_html(ws, choice: AnnexChoice, version: str = "1", today: date | None =
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     territory = choice.territory or "Ensemble du département"
     return env.get_template("annexe.html").render(
-        title=TITLE, short_title="Annexe au PTI — Diagnostic partagé", workspace_name=ws.name,
+        title=TITLE, short_title="Annexe au PTI — Diagnostic partagé", workspace_name=printable(ws.name),
+        header_name=css_string(ws.name),
         territory_label=territory, date=french_date(today or date.today()), version=version,
         level="communes" if choice.level == COMMUNE_LEVEL else choice.level, fictional=ws.fictional,
-        footer=f"{territory} — édité le {french_date(today or date.today())}",
+        footer=css_string(f"{territory} — édité le {french_date(today or date.today())}"),
         sections=build_sections(ws, choice, store))
 
 

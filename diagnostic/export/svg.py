@@ -16,10 +16,11 @@ WIDTH = 520
 
 def svg_map(shapes: gpd.GeoDataFrame, fills: list[str], borders: gpd.GeoDataFrame | None = None,
             points: list[tuple[float, float, str]] = (), labels: list[tuple[float, float, str]] = (),
-            width: int = WIDTH) -> str:
+            width: int = WIDTH, highlight: gpd.GeoDataFrame | None = None) -> str:
     """Polygons filled with `fills` (one colour per shape), optional thicker borders (e.g. the
     territories), points (lon, lat, colour) and text labels (lon, lat, text), in a metric
-    projection scaled to `width` pixels."""
+    projection scaled to `width` pixels; the `highlight` shapes (the territory of a
+    single-territory annex) stand out: the rest is veiled and their outline is drawn thick."""
     crs = metric_crs(shapes.assign(code_insee=shapes.get("code_insee", "00000")))
     metric = shapes.to_crs(crs)
     minx, miny, maxx, maxy = metric.total_bounds
@@ -45,6 +46,12 @@ def svg_map(shapes: gpd.GeoDataFrame, fills: list[str], borders: gpd.GeoDataFram
                  for g in borders.to_crs(crs).geometry]
     outline = shapely.union_all(metric.geometry.to_numpy())
     body.append(f'<path d="{path(outline)}" fill="none" stroke="#222222" stroke-width="1.2"/>')
+    if highlight is not None and not highlight.empty:
+        chosen = shapely.union_all(highlight.to_crs(crs).geometry.to_numpy())
+        rest = outline.difference(chosen)
+        if not rest.is_empty:
+            body.append(f'<path d="{path(rest)}" fill="#ffffff" fill-opacity="0.6" stroke="none"/>')
+        body.append(f'<path d="{path(chosen)}" fill="none" stroke="#000000" stroke-width="2.8"/>')
     to_metric = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     for (lon, lat, colour), (mx, my) in zip(points, _metric(to_metric, points), strict=True):
         body.append(f'<circle cx="{(mx - minx) * scale:.1f}" cy="{(maxy - my) * scale:.1f}" r="2.6" '
@@ -65,22 +72,33 @@ def _metric(transformer: Transformer, items) -> list[tuple[float, float]]:
 
 
 def svg_bar_chart(labels: list[str], values: list[float], colours: list[str], unit: str,
-                  rules: list[tuple[str, float, str]], width: int = 520) -> str:
-    """Horizontal bars (one per territory) with vertical reference rules (label, value, dash)."""
+                  rules: list[tuple[str, float, str]], width: int = 520,
+                  highlight: list[bool] | None = None) -> str:
+    """Horizontal bars (one per territory) with vertical reference rules (label, value, dash); a
+    `highlight`ed bar (the chosen territory) is outlined and its label bold."""
     row, left, right, top = 18, 190, 20, 8
     height = top + row * len(labels) + 40
-    peak = max([*values, *(v for _, v, _ in rules), 1e-9]) * 1.08
-    scale = (width - left - right) / peak
+    finite = [v for v in [*values, *(v for _, v, _ in rules)] if np.isfinite(v)]
+    peak = max([*finite, 1e-9]) * 1.08
+    low = min([*finite, 0.0])
+    scale = (width - left - right) / (peak - low)
+    left_zero = left - low * scale  # where zero is, when some values are negative
+    marks = highlight or [False] * len(labels)
     body = []
-    for i, (label, value, colour) in enumerate(zip(labels, values, colours, strict=True)):
+    for i, (label, value, colour, mark) in enumerate(zip(labels, values, colours, marks, strict=True)):
         y = top + i * row
-        body.append(f'<text x="{left - 6}" y="{y + 12}" font-size="9" text-anchor="end">{html.escape(label)}</text>')
-        body.append(f'<rect x="{left}" y="{y + 3}" width="{value * scale:.1f}" height="{row - 6}" fill="{colour}"/>')
-        body.append(f'<text x="{left + value * scale + 3:.1f}" y="{y + 12}" font-size="8">'
+        weight = ' font-weight="bold"' if mark else ""
+        stroke = ' stroke="#000000" stroke-width="1.6"' if mark else ""
+        body.append(f'<text x="{left - 6}" y="{y + 12}" font-size="9" text-anchor="end"{weight}>'
+                    f'{html.escape(label)}</text>')
+        x0, x1 = sorted((left_zero, left_zero + value * scale))
+        body.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{x1 - x0:.1f}" height="{row - 6}" fill="{colour}"{stroke}/>')
+        body.append(f'<text x="{x1 + 3:.1f}" y="{y + 12}" font-size="8">'
                     f'{html.escape(_fr(value))}</text>')
     bottom = top + row * len(labels)
+    rules = [(label, value, dash) for label, value, dash in rules if np.isfinite(value)]
     for label, value, dash in rules:
-        x = left + value * scale
+        x = left_zero + value * scale
         body.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" stroke="#222222" '
                     f'stroke-width="1.2" stroke-dasharray="{dash}"/>')
     body.append(f'<line x1="{left}" y1="{bottom}" x2="{width - right}" y2="{bottom}" stroke="#888888"/>')

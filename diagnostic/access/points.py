@@ -1,0 +1,51 @@
+"""Where people live and where services are, as metric points; nearest-service distances.
+
+Every distance is computed in a metric projection (Lambert-93 in metropolitan France). A KD-tree
+finds the nearest service, so a national run stays fast.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+from scipy.spatial import cKDTree
+
+from diagnostic.territory import WGS84, metric_crs
+
+POPULATION = "population"
+
+
+def to_metric(lon: np.ndarray, lat: np.ndarray, crs: str) -> np.ndarray:
+    """WGS84 longitudes/latitudes as metric x, y (n × 2)."""
+    x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(np.asarray(lon), np.asarray(lat))
+    return np.column_stack([x, y])
+
+
+def demand_points(communes: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Where people live: one point per commune (its population-weighted point when the file
+    gives one as pop_lon/pop_lat, else a point inside the commune), in metric coordinates."""
+    crs = metric_crs(communes)
+    if {"pop_lon", "pop_lat"} <= set(communes.columns):
+        xy = to_metric(communes["pop_lon"].to_numpy(float), communes["pop_lat"].to_numpy(float), crs)
+    else:
+        points = communes.to_crs(crs).geometry.representative_point()
+        xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+    return pd.DataFrame({"code_insee": communes["code_insee"].to_numpy(), "x": xy[:, 0], "y": xy[:, 1]})
+
+
+def nearest(supply_xy: np.ndarray, demand_xy: np.ndarray, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Straight-line distance (m) from each demand point to its nearest supply point, and its index."""
+    if len(supply_xy) == 0:
+        return np.full(len(demand_xy), np.inf), np.full(len(demand_xy), -1)
+    distance, index = cKDTree(supply_xy).query(demand_xy, k=1, workers=workers)
+    return distance, index
+
+
+def target_counts(ws, target: str) -> pd.Series:
+    """The people concerned per commune: the population, or an indicator's numerator."""
+    if target == POPULATION:
+        return ws.communes.set_index("code_insee")["population"].astype(float)
+    rows = ws.values[ws.values["indicator"] == target]
+    return rows.set_index("code_insee")["numerator"].astype(float)

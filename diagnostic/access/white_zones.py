@@ -1,0 +1,350 @@
+"""White zones: communes beyond a threshold from the nearest service of a theme, for whom, where.
+
+The straight line from where people live (one population-weighted point per commune) to the
+nearest service, times a detour factor for the road, and a travel time at a given speed. For
+mobility themes a white zone also lacks public transport: no served stop nearby.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from diagnostic.access.capacity import capacity_access
+from diagnostic.access.points import POPULATION, demand_points, nearest, target_counts, to_metric
+from diagnostic.errors import InputError
+from diagnostic.indicators import fmt_number
+from diagnostic.territory import group_of, metric_crs
+from diagnostic.themes import theme_labels, top_theme, top_themes
+
+DISTANCE_CLASSES_KM = [5, 10, 20]
+DISTANCE_LABELS = ["0 à 5 km", "5 à 10 km", "10 à 20 km", "plus de 20 km"]
+WALK_M = 800  # a stop "within walking distance": about 10 minutes on foot
+MIN_DEPARTURES = 4  # a stop "with a real service": at least two return trips on a weekday
+MOBILITY = "mobilite"
+
+
+@dataclass(frozen=True)
+class CoverageParams:
+    """The choices behind a coverage result; they travel with it into every export."""
+
+    themes: tuple[str, ...]  # top-level themes or sub-themes; empty means any theme
+    max_km: float = 10.0  # white zone beyond this road distance...
+    max_minutes: float | None = None  # ...or beyond this travel time when given
+    detour: float = 1.3  # road distance / straight-line distance
+    speed_kmh: float = 40.0
+    count_remote: bool = False  # remote services and diffusion zones count as coverage
+    target: str = POPULATION  # "population" or an indicator id whose numerator is counted
+    walk_m: float = WALK_M  # mobility: a served stop this close (straight line) covers the commune
+    min_departures: int = MIN_DEPARTURES  # mobility: departures a weekday for a stop to count
+
+    @property
+    def is_mobility(self) -> bool:
+        """Mobility themes use the combined criterion (no served stop and no mobility service)."""
+        return any(top_theme(t) == MOBILITY for t in self.themes)
+
+    def threshold_label(self) -> str:
+        """The threshold as written on the command line and in the annex: « 15km » or « 20min »."""
+        return f"{self.max_minutes:g}min" if self.max_minutes else f"{self.max_km:g}km"
+
+    def limit_text(self) -> str:
+        """The threshold in French: « 10 km » or « 20 min »."""
+        value = self.max_minutes or self.max_km
+        return f"{fmt_number(value, 0 if float(value).is_integer() else 1)} {'min' if self.max_minutes else 'km'}"
+
+    def label(self) -> str:
+        """One line for lists and titles: « Mobilité — au-delà de 10 km »."""
+        labels = theme_labels()
+        themes = ", ".join(labels.get(t, t) for t in self.themes) or "Toutes thématiques"
+        extra = " — offre à distance comptée" if self.count_remote else ""
+        return f"{themes} — au-delà de {self.limit_text()}{extra}"
+
+    def reach_m(self) -> float:
+        """The threshold as a straight-line distance in metres (detour and speed applied)."""
+        road_km = self.max_minutes / 60 * self.speed_kmh if self.max_minutes else self.max_km
+        return road_km / self.detour * 1000
+
+    def describe(self) -> str:
+        """The method and parameters in plain French."""
+        themes = ", ".join(self.themes) if self.themes else "toutes thématiques"
+        limit = (f"{self.max_minutes:g} minutes de trajet à {self.speed_kmh:g} km/h" if self.max_minutes
+                 else f"{self.max_km:g} km par la route")
+        remote = ("l'offre à distance et les zones de diffusion comptent comme une couverture"
+                  if self.count_remote else "seule l'offre sur place ou itinérante compte")
+        text = (f"Thématiques : {themes}. Une commune est en zone blanche quand le service le plus "
+                f"proche est à plus de {limit}. Distance à vol d'oiseau depuis le point central "
+                f"habité de la commune, en projection métrique, multipliée par un facteur de détour "
+                f"de {fmt_number(self.detour, 2)} ; temps estimé à {self.speed_kmh:g} km/h ; {remote} ; les "
+                f"services itinérants comptent à leurs arrêts.")
+        if self.is_mobility:
+            text += (f" Mobilité : une commune n'est en zone blanche que si, en plus, aucun arrêt de "
+                     f"transport public desservi (au moins {self.min_departures} départs un jour de "
+                     f"semaine) n'est dans la commune ni à moins de {self.walk_m:g} m à pied (vol "
+                     f"d'oiseau) de son point central habité.")
+        return text
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "themes": list(self.themes)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CoverageParams":
+        """Settings kept in a workspace file, checked like those typed by a user."""
+        known = {f.name for f in fields(cls)}
+        params = cls(**{k: (tuple(v) if k == "themes" else v) for k, v in data.items() if k in known})
+        check_themes(params.themes)
+        return params
+
+    @classmethod
+    def parse(cls, spec: str, **defaults) -> "CoverageParams":
+        """Settings written « THEME:SEUIL » (SEUIL like 15km or 20min), e.g. « mobilite:20min »."""
+        theme, _, limit = spec.partition(":")
+        themes = tuple(t.strip() for t in theme.split(",") if t.strip())
+        check_themes(themes)
+        match = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*(km|min)\s*", limit.lower())
+        if not themes or match is None or float(match[1].replace(",", ".")) <= 0:
+            raise InputError(f"réglage de zones blanches illisible « {spec} ».", field="--zones-blanches",
+                             fix="Écrivez THÉMATIQUE:SEUIL, le seuil en km ou en minutes, par exemple "
+                                 "« mobilite:15km » ou « numerique:20min ».")
+        value = float(match[1].replace(",", "."))
+        if match[2] == "km":
+            return cls(themes, max_km=value, **defaults)
+        return cls(themes, max_minutes=value, **defaults)
+
+
+def matches_themes(themes: list[str], wanted: tuple[str, ...]) -> bool:
+    """A service matches a top-level theme through any of its sub-themes, a sub-theme exactly."""
+    if not wanted:
+        return True
+    return any(t in wanted or top_theme(t) in wanted for t in themes)
+
+
+@dataclass
+class CoverageResult:
+    params: CoverageParams
+    communes: pd.DataFrame  # one row per commune, see commune_coverage
+    services: pd.DataFrame  # the services that were counted (in person, located)
+    stops: pd.DataFrame | None = None  # mobility: the served stops that were counted
+    transit_note: str = ""  # mobility: what the public-transport criterion could use
+
+    def white_zones(self) -> pd.DataFrame:
+        return self.communes[self.communes["white_zone"]]
+
+    def describe(self) -> str:
+        """The method, parameters and what the data allowed, in plain French."""
+        return " ".join(t for t in (self.params.describe(), self.transit_note) if t)
+
+
+def commune_coverage(ws, params: CoverageParams) -> CoverageResult:
+    """Distance from each commune to the nearest service of the themes, white zones, targets.
+
+    Columns: code_insee, name, distance_km (straight line, inf without any service), road_km,
+    minutes, nearest (service name), covered_remote, service_white_zone (beyond the threshold and
+    not covered remotely), stop_m (nearest served stop), transit_covered, white_zone, population,
+    target, distance_class. For mobility themes a white zone also has no served stop (see
+    transit_access); for the other themes white_zone is service_white_zone.
+    """
+    communes = ws.communes
+    crs = metric_crs(communes)
+    demand = demand_points(communes)
+    offer = ws.offer
+    chosen = offer[offer["themes"].map(lambda ts: matches_themes(ts, params.themes)).astype(bool)]
+    in_person = in_person_services(chosen)
+    supply_xy = to_metric(in_person["lon"].to_numpy(float), in_person["lat"].to_numpy(float), crs)
+    distance, index = nearest(supply_xy, demand[["x", "y"]].to_numpy())
+    road_km = distance / 1000 * params.detour
+    minutes = road_km / params.speed_kmh * 60
+    remote = remote_coverage(chosen, communes) if params.count_remote else \
+        pd.Series(False, index=communes["code_insee"].to_numpy())
+    beyond = minutes > params.max_minutes if params.max_minutes else road_km > params.max_km
+    names = in_person["name"].to_numpy()
+    table = pd.DataFrame({
+        "code_insee": communes["code_insee"].to_numpy(), "name": communes["name"].to_numpy(),
+        "distance_km": distance / 1000, "road_km": road_km, "minutes": minutes,
+        "nearest": [names[i] if i >= 0 else "" for i in index],
+        "covered_remote": remote.reindex(communes["code_insee"]).to_numpy(),
+        "population": communes["population"].to_numpy(float),
+        "target": target_counts(ws, params.target).reindex(communes["code_insee"]).to_numpy(),
+    })
+    table["service_white_zone"] = beyond & ~table["covered_remote"]
+    stops, note = None, ""
+    if params.is_mobility:
+        stops, stop_m, covered, note = transit_access(ws, params, demand)
+        table["stop_m"], table["transit_covered"] = stop_m, covered
+    else:
+        table["stop_m"], table["transit_covered"] = np.nan, False
+    table["white_zone"] = table["service_white_zone"] & ~table["transit_covered"]
+    table["distance_class"] = distance_classes(table["road_km"])
+    return CoverageResult(params, table, in_person, stops, note)
+
+
+def in_person_services(offer: pd.DataFrame) -> pd.DataFrame:
+    """The located services people go to (on site, or itinerant at their stops)."""
+    on_site = offer["modes"].map(lambda ms: bool({"en-presentiel", "itinerant"} & set(ms))).astype(bool)
+    return offer[on_site & offer["lat"].notna()]
+
+
+def distance_classes(road_km: pd.Series) -> pd.Series:
+    """The class label of each road distance (no service at all falls in the last class)."""
+    index = np.searchsorted(np.asarray(DISTANCE_CLASSES_KM, float), road_km.to_numpy(float), side="right")
+    return pd.Series(np.asarray(DISTANCE_LABELS, dtype=object)[index], index=road_km.index)
+
+
+def transit_access(ws, params: CoverageParams, demand: pd.DataFrame
+                   ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str]:
+    """The mobility criterion of public transport: the served stops (at least `min_departures` a
+    weekday; every stop of a feed without timetable), the straight-line distance (m) from each
+    commune's central point to the nearest of them, whether each commune is covered (a served
+    stop in the commune or within walking distance), and a sentence on what the feeds allowed."""
+    stops = ws.stops
+    if stops.empty:
+        return stops, np.full(len(demand), np.nan), np.zeros(len(demand), bool), (
+            "Aucun flux de transport public n'est importé : seul le critère des services de mobilité "
+            "est appliqué.")
+    unknown = stops["departures"].isna()
+    served = stops[unknown | (stops["departures"] >= params.min_departures)]
+    xy = to_metric(served["lon"].to_numpy(float), served["lat"].to_numpy(float), metric_crs(ws.communes))
+    distance, _ = nearest(xy, demand[["x", "y"]].to_numpy())
+    covered = (distance <= params.walk_m) | demand["code_insee"].isin(set(served["code_insee"])).to_numpy()
+    feeds = ", ".join(sorted(set(stops["feed"].dropna())))
+    note = (f"Transport public : {len(served)} arrêt(s) desservi(s) sur {len(stops)} ({feeds}).")
+    if unknown.any():
+        note += (f" {int(unknown.sum())} arrêt(s) viennent d'un flux sans horaires : ils comptent tous, leur "
+                 "niveau de service est inconnu.")
+    return served, np.where(np.isfinite(distance), distance, np.nan), covered, note
+
+
+def remote_coverage(services: pd.DataFrame, communes: gpd.GeoDataFrame) -> pd.Series:
+    """Communes covered by a remote service or by a service's diffusion zone."""
+    codes = communes["code_insee"]
+    covered = pd.Series(False, index=codes.to_numpy())
+    for modes, zone_type, zone_code in zip(services["modes"], services["zone_type"], services["zone_code"],
+                                           strict=True):
+        if zone_type == "departement" or ("a-distance" in modes and not zone_type):
+            prefix = str(zone_code or "")
+            covered |= codes.str.startswith(prefix).to_numpy()
+        elif zone_type == "commune" and zone_code and "a-distance" in modes:
+            covered |= (codes == zone_code).to_numpy()
+    return covered
+
+
+def territory_summary(result: CoverageResult, ws, level: str) -> pd.DataFrame:
+    """Per territory and for the département: white-zone communes, people concerned, and the
+    population-weighted coverage rate (people within reach / people)."""
+    table = result.communes.copy()
+    table["territory"] = group_of(ws.communes, ws.groupings, level).reindex(table["code_insee"]).to_numpy()
+    table["covered_population"] = np.where(table["white_zone"], 0, table["population"])
+    table["covered_target"] = np.where(table["white_zone"], 0, table["target"].fillna(0))
+    table["white_population"] = np.where(table["white_zone"], table["population"], 0)
+    table["white_target"] = np.where(table["white_zone"], table["target"].fillna(0), 0)
+    sums = ["population", "target", "white_population", "white_target", "covered_population", "covered_target"]
+    grouped = table.groupby("territory")[sums].sum()
+    counts = ["white_zone", "service_white_zone", "transit_covered"]
+    grouped[["white_communes", "service_white_communes", "transit_communes"]] = \
+        table.groupby("territory")[counts].sum().to_numpy()
+    total = table[sums].sum().to_frame("Département").T
+    total[["white_communes", "service_white_communes", "transit_communes"]] = table[counts].sum().to_numpy()
+    out = pd.concat([grouped, total])
+    out["coverage_rate"] = out["covered_population"] / out["population"] * 100
+    out["target_coverage_rate"] = out["covered_target"] / out["target"].where(out["target"] > 0) * 100
+    return out
+
+
+def distance_distribution(result: CoverageResult) -> pd.DataFrame:
+    """People (and target people) by class of road distance to the nearest service."""
+    table = result.communes
+    out = table.groupby("distance_class")[["population", "target"]].sum()
+    return out.reindex(DISTANCE_LABELS, fill_value=0).rename_axis("distance_class")
+
+
+def check_themes(themes: tuple[str, ...]) -> None:
+    """Refuse a theme that is not in the data·inclusion vocabulary, with the list of top levels."""
+    unknown = [t for t in themes if t not in theme_labels()]
+    if unknown:
+        raise InputError(f"thématique inconnue « {', '.join(unknown)} ».", field="--theme",
+                         fix=f"Thématiques possibles : {', '.join(top_themes())} (ou une sous-thématique "
+                             "comme « mobilite--preparer-un-permis »).")
+
+
+def masked_target(result: CoverageResult, ws) -> pd.Series:
+    """Target counts as they may be shown: a confidential count from 1 to the secrecy threshold
+    minus one is replaced by "secret" (the population itself is public)."""
+    target = result.communes["target"].round(0).astype("Int64").astype(object)
+    indicator = ws.catalogue.get(result.params.target)
+    if indicator is not None and indicator.confidential:
+        small = (result.communes["target"] > 0) & (result.communes["target"] < ws.secret_threshold)
+        target[small] = "secret"
+    return target
+
+
+def export_table(result: CoverageResult, ws) -> pd.DataFrame:
+    """The per-commune result as exported, parameters repeated on every line. A commune with no
+    service of the themes anywhere has empty distances and « aucun » as nearest service."""
+    c = result.communes
+    p = result.params
+    access = capacity_access(ws, result)
+    yes_no = {True: "oui", False: "non"}
+
+    def finite(column: str, decimals: int) -> pd.Series:
+        return c[column].where(np.isfinite(c[column])).round(decimals)
+
+    table = pd.DataFrame({
+        "code_insee": c["code_insee"], "commune": c["name"],
+        "distance_vol_oiseau_km": finite("distance_km", 2), "distance_route_km": finite("road_km", 2),
+        "temps_min": finite("minutes", 1), "service_le_plus_proche": c["nearest"].replace("", "aucun"),
+        "couvert_a_distance": c["covered_remote"].map(yes_no),
+        "hors_seuil_services": c["service_white_zone"].map(yes_no),
+        "zone_blanche": c["white_zone"].map(yes_no),
+        "population": c["population"].round(0).astype("Int64"), "population_cible": masked_target(result, ws),
+        "thematiques": ", ".join(p.themes) or "toutes", "seuil_km": p.max_km,
+        "seuil_minutes": p.max_minutes if p.max_minutes else "", "facteur_detour": p.detour,
+        "vitesse_kmh": p.speed_kmh, "offre_a_distance_comptee": "oui" if p.count_remote else "non",
+        "cible": p.target,
+    })
+    if p.is_mobility:  # the public-transport criterion and its parameters
+        table.insert(8, "arret_desservi_m", c["stop_m"].round(0).astype("Int64"))
+        table.insert(9, "desservi_transport_public", c["transit_covered"].map(yes_no))
+        table["marche_max_m"], table["departs_min_arret"] = p.walk_m, p.min_departures
+    if access is not None:  # capacity within reach per 1,000 inhabitants (2SFCA)
+        table.insert(10, "capacite_pour_1000_habitants", access.reindex(c["code_insee"]).round(3).to_numpy())
+    return table
+
+
+def distances_by_theme(supply_xy: np.ndarray, supply_themes: list[list[str]], demand_xy: np.ndarray,
+                       themes: list[str]) -> dict[str, np.ndarray]:
+    """Straight-line distance (m) from every demand point to the nearest service of each theme."""
+    tags = [set(ts) | {top_theme(t) for t in ts} for ts in supply_themes]  # one pass over the offer
+    masks = {theme: np.fromiter((theme in tag for tag in tags), dtype=bool, count=len(tags))
+             for theme in themes}
+    return {theme: nearest(supply_xy[mask], demand_xy)[0] for theme, mask in masks.items()}
+
+
+def themes_overview(ws, params: CoverageParams) -> pd.DataFrame:
+    """For every top-level theme of the offer, with the same thresholds: white-zone communes and
+    people, and the population-weighted coverage rate (mobility with its transport criterion)."""
+    services = in_person_services(ws.offer)
+    crs = metric_crs(ws.communes)
+    supply = to_metric(services["lon"].to_numpy(float), services["lat"].to_numpy(float), crs)
+    demand = demand_points(ws.communes)
+    themes = present_themes(ws.offer)
+    distances = distances_by_theme(supply, list(services["themes"]), demand[["x", "y"]].to_numpy(), themes)
+    population = ws.communes["population"].to_numpy(float)
+    rows = []
+    for theme, distance in distances.items():
+        road_km = distance / 1000 * params.detour
+        beyond = (road_km / params.speed_kmh * 60 > params.max_minutes) if params.max_minutes \
+            else road_km > params.max_km
+        if theme == MOBILITY:
+            beyond &= ~transit_access(ws, params, demand)[2]
+        rows.append({"theme": theme, "white_communes": int(beyond.sum()),
+                     "white_population": float(population[beyond].sum()),
+                     "coverage_rate": float(population[~beyond].sum() / population.sum() * 100)})
+    return pd.DataFrame(rows, columns=["theme", "white_communes", "white_population", "coverage_rate"])
+
+
+def present_themes(offer: pd.DataFrame) -> list[str]:
+    """The top-level themes that at least one service of the offer has, in vocabulary order."""
+    found = {top_theme(t) for ts in offer["themes"] for t in ts}
+    return [t for t in top_themes() if t in found]
