@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import errno
 import math
+import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from diagnostic.access.transit import import_gtfs
 from diagnostic.access.white_zones import (MIN_DEPARTURES, WALK_M, CoverageParams, CoverageResult, check_themes,
@@ -202,6 +204,17 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"Erreur : {disk_error(exc)}", file=sys.stderr)
         return 1
+    except SQLAlchemyError:
+        print("Erreur : la base des séances de travail est inaccessible (fichier seances.sqlite de l'espace de "
+              "travail en lecture seule, ou serveur PostgreSQL arrêté). Vérifiez les droits ou le serveur, puis "
+              "recommencez ; rien n'a été écrit.", file=sys.stderr)
+        return 1
+    except Exception:
+        if os.environ.get("PTI_DEBUG"):
+            raise
+        print("Erreur interne du logiciel : l'opération n'a pas abouti et rien n'a été écrit. Relancez avec "
+              "PTI_DEBUG=1 pour obtenir le détail technique à transmettre aux développeurs.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -252,7 +265,10 @@ def write_indicators(workspace: Path | None, level: str, out: Path) -> None:
                 "numerateur": SECRET_LABEL if row["secret"] else count(row["numerator"]),
                 "denominateur": count(row["denominator"]),
                 "valeur": SECRET_LABEL if row["secret"] else round(row["value"], 2),
+                "communes": int(row["communes"]), "communes_renseignees": int(row["communes_known"]),
+                "part_population_renseignee": round(row["population_share"], 1),
                 "reference_departement": round(profile.reference, 2),
+                "part_population_renseignee_departement": round(profile.reference_share, 1),
                 "alerte": row["status"] or "", "source": indicator.source,
                 "millesime": indicator.vintage,
             })

@@ -33,6 +33,7 @@ from diagnostic.errors import InputError
 from diagnostic.indicator_import import (MAPPINGS_FILE, ImportReport, TableMapping, catalogue_with,
                                          read_indicator_table, remember_mapping, selectable_indicators)
 from diagnostic.io import geo, tables
+from diagnostic.io.text import clean_text
 from diagnostic.offer import OFFER_FILE, read_offer, write_offer
 from diagnostic.themes import normalise_name
 from diagnostic.access.transit import STOPS_FILE, read_stops
@@ -253,7 +254,7 @@ def create_workspace(path: Path, communes_file: Path, indicators_file: Path | No
     communes["population"] = codes.map(population).to_numpy()
     departements = sorted(codes.str[:2].unique())
     meta = {
-        "name": name or f"Département {', '.join(departements)}",
+        "name": clean_text(name or "", one_line=True).strip() or f"Département {', '.join(departements)}",
         "departement": ", ".join(departements),
         "fictional": False,
         "secret_threshold": DEFAULT_SECRET_THRESHOLD,
@@ -297,6 +298,9 @@ def save_groupings(path: Path, groupings: pd.DataFrame) -> None:
     if groupings.columns.duplicated().any():
         raise InputError(f"deux niveaux s'appellent « {groupings.columns[groupings.columns.duplicated()][0]} ».",
                          fix="Donnez un nom différent à chaque niveau.")
+    groupings = groupings.rename(columns=lambda c: clean_text(str(c), one_line=True).strip())
+    groupings = groupings.apply(lambda col: col.map(lambda v: clean_text(v, one_line=True).strip()
+                                                    if isinstance(v, str) else v))
     for level in groupings.columns:
         if not str(level).strip() or level == "commune" or groupings[level].isna().any() or \
                 (groupings[level].astype(str).str.strip() == "").any():

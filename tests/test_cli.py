@@ -1,8 +1,11 @@
 """The command line: French help, create and indicators, clean failures."""
 
+import errno
+import os
+import shutil
 import subprocess
-import zipfile
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -175,4 +178,99 @@ def test_export_in_each_format(tmp_path, fmt, name):
 def test_export_unknown_territory_fails_cleanly(tmp_path):
     result = run("export", "--format", "xlsx", "--out", tmp_path / "a.xlsx", "--territory", "Atlantide")
     assert result.returncode == 1 and "territoire inconnu" in result.stderr
+    assert not (tmp_path / "a.xlsx").exists()
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def no_offer(tmp_path):
+    """A workspace created from files, without any offer nor indicator beyond the population."""
+    from tests.workspaces import small_workspace
+    return small_workspace(tmp_path / "src")
+
+
+def test_former_tracebacks_are_french_messages_with_status_1(no_offer, tmp_path):
+    folder = tmp_path / "dossier"
+    folder.mkdir()
+    result = run("coverage", "--workspace", no_offer, "--theme", "mobilite", "--out", tmp_path / "zb.csv")
+    assert result.returncode == 0, result.stderr  # no offer: every commune is a white zone
+    table = pd.read_csv(tmp_path / "zb.csv", sep=";", dtype=str, encoding="utf-8-sig")
+    assert (table["zone_blanche"] == "oui").all() and (table["service_le_plus_proche"] == "aucun").all()
+    for args in (["coverage", "--workspace", no_offer, "--theme", "mobilite", "--out", folder],
+                 ["indicators", "--workspace", no_offer, "--level", "TAS", "--out", folder],
+                 ["export", "--workspace", no_offer, "--format", "pdf", "--out", folder],
+                 ["export", "--workspace", no_offer, "--format", "xlsx", "--out", folder]):
+        result = run(*args)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert "c'est un dossier" in result.stderr
+    existing = tmp_path / "annexe.csv"
+    existing.write_text("déjà là", encoding="utf-8")
+    result = run("export", "--workspace", no_offer, "--format", "csv", "--out", existing)
+    assert result.returncode == 1 and "existe déjà" in result.stderr and "Traceback" not in result.stderr
+    assert existing.read_text(encoding="utf-8") == "déjà là"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["annexe.csv", "dossier", "src", "zb.csv"]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils absent")
+def test_annex_without_offer_says_so_in_every_format(no_offer, tmp_path):
+    for fmt, name in (("pdf", "a.pdf"), ("xlsx", "a.xlsx"), ("csv", "csv")):
+        result = run("export", "--workspace", no_offer, "--format", fmt, "--out", tmp_path / name)
+        assert result.returncode == 0, result.stderr
+    text = " ".join(pdf_text(tmp_path / "a.pdf").split())
+    assert "Aucune offre d'insertion n'est recensée" in text
+    offer = pd.read_csv(tmp_path / "csv" / "offre.csv", sep=";", encoding="utf-8-sig")
+    assert offer["Information"].iloc[0].startswith("Aucune offre")
+    from openpyxl import load_workbook
+    assert "offre" in load_workbook(tmp_path / "a.xlsx").sheetnames
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils absent")
+def test_zones_blanches_option_goes_into_the_pdf(tmp_path):
+    out = tmp_path / "annexe.pdf"
+    result = run("export", "--format", "pdf", "--out", out, "--level", "EPCI",
+                 "--zones-blanches", "mobilite:15km", "--zones-blanches", "sante:25min")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(pdf_text(out).split())
+    assert "Zones blanches — Mobilité — au-delà de 15 km" in text
+    assert "Zones blanches — Santé — au-delà de 25 min" in text
+    assert "plus de 25 minutes de trajet" in text and "arrêt de transport public desservi" in text
+    assert "Numérique — au-delà de 20 min" not in text  # the option replaces the retained settings
+    default = tmp_path / "defaut.pdf"
+    assert run("export", "--format", "pdf", "--out", default, "--level", "EPCI").returncode == 0
+    text = " ".join(pdf_text(default).split())
+    assert "Zones blanches — Numérique — au-delà de 20 min" in text  # retained in the demo workspace
+    bad = run("export", "--format", "pdf", "--out", tmp_path / "x.pdf", "--zones-blanches", "mobilite:15")
+    assert bad.returncode == 1 and "THÉMATIQUE:SEUIL" in bad.stderr and not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.parametrize("code, message", [(errno.ENOSPC, "disque est plein"), (errno.EROFS, "lecture seule"),
+                                           (errno.EACCES, "accès refusé")])
+def test_disk_errors_are_french_and_leave_no_file(tmp_path, monkeypatch, capsys, code, message):
+    from diagnostic import cli
+
+    def refuse(self, data):
+        raise OSError(code, os.strerror(code), str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    status = cli.main(["coverage", "--theme", "mobilite", "--out", str(tmp_path / "zb.csv")])
+    err = capsys.readouterr().err
+    assert status == 1 and message in err and "Traceback" not in err and str(tmp_path) not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_read_only_sessions_database_is_a_french_message(tmp_path, monkeypatch, capsys):
+    from sqlalchemy.exc import OperationalError
+
+    from diagnostic import cli
+
+    def unavailable(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("attempt to write a readonly database"))
+
+    monkeypatch.setattr(cli, "Store", unavailable)
+    status = cli.main(["export", "--format", "xlsx", "--out", str(tmp_path / "a.xlsx")])
+    err = capsys.readouterr().err
+    assert status == 1 and "base des séances" in err and "readonly" not in err
     assert not (tmp_path / "a.xlsx").exists()

@@ -29,13 +29,13 @@ def test_csv_bytes_are_exactly_what_french_spreadsheets_expect():
                           "effectif": [12, 3, 0, 1500, 7, 2],
                           "taux": [12.5, 0.25, 1.0, 3.0, 10.0, 1 / 3],
                           "valeur": ["secret statistique", "4,2", "", "x", "y", "z"]})
-    expected = ("\ufeffnom;effectif;taux;valeur\n"
-                "\"'=HYPERLINK(\"\"x\"\")\";12;12,5;secret statistique\n"
-                "'+33 6;3;0,25;4,2\n"
-                "'-2;0;1,0;\n"
-                "'@SUM(A1);1500;3,0;x\n"
-                "'\tcaché;7;10,0;y\n"
-                "\"Épicerie ; « Cœur »\";2;0,3333333333333333;z\n")
+    expected = ("\ufeffnom;effectif;taux;valeur\r\n"
+                "\"'=HYPERLINK(\"\"x\"\")\";12;12,5;secret statistique\r\n"
+                "'+33 6;3;0,25;4,2\r\n"
+                "'-2;0;1,0;\r\n"
+                "'@SUM(A1);1500;3,0;x\r\n"
+                "'\tcaché;7;10,0;y\r\n"
+                "\"Épicerie ; « Cœur »\";2;0,3333333333333333;z\r\n")
     assert csv_bytes(frame) == expected.encode("utf-8")
 
 

@@ -212,6 +212,53 @@ def test_export_page_prepares_the_annex_on_demand(demo_copy):
     assert not at.get("download_button")  # another territory: the files must be prepared again
 
 
+def test_white_zone_settings_retained_on_the_page_are_listed_and_edited_on_export(demo_copy):
+    import json
+    (demo_copy / "zones_blanches.json").unlink()
+    at = open_page(ZONES)
+    at.selectbox(key="cov-theme").set_value("numerique").run()
+    at.radio(key="cov-unit").set_value("minutes").run()
+    at.slider(key="cov-minutes").set_value(25).run()
+    at.button(key="cov-retain").click().run()
+    assert not at.exception
+    saved = json.loads((demo_copy / "zones_blanches.json").read_text(encoding="utf-8"))
+    assert [(s["themes"], s["max_minutes"]) for s in saved] == [(["numerique"], 25)]
+    assert at.button(key="cov-retain").disabled  # these settings are retained already
+    at = open_page(EXPORT)
+    assert [t.value for t in at.text] == ["Numérique — au-delà de 25 min"]
+    at.selectbox(key="export-add-theme").set_value("mobilite")
+    at.number_input(key="export-add-value").set_value(12.0)
+    at.button[[b.label for b in at.button].index("Ajouter")].click().run()
+    assert [t.value for t in at.text] == ["Numérique — au-delà de 25 min", "Mobilité — au-delà de 12 km"]
+    at.button(key="export-unretain-0").click().run()
+    assert [t.value for t in at.text] == ["Mobilité — au-delà de 12 km"]
+    saved = json.loads((demo_copy / "zones_blanches.json").read_text(encoding="utf-8"))
+    assert [(s["themes"], s["max_km"]) for s in saved] == [(["mobilite"], 12.0)]
+
+
+def test_export_page_reports_a_failed_format_and_keeps_the_others(demo_copy, monkeypatch):
+    from diagnostic.export import formats
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(formats, "annex_pdf", broken)
+    at = open_page(EXPORT)
+    at.multiselect(key="export-sections").set_value(["territoire"]).run()
+    at.button(key="export-prepare").click().run()
+    assert not at.exception
+    assert at.status[0].label == "Annexe prête en partie"
+    assert len(at.get("download_button")) == 2
+    assert any("Le document PDF n'a pas pu être produit" in e.value for e in at.error)
+
+
+def test_profile_page_says_how_much_of_the_population_a_rate_covers(demo_copy):
+    at = open_page(PROFIL)
+    labels = [m.label for m in at.metric]
+    assert labels == ["Département", "Territoires en alerte", "Valeurs masquées (secret)", "Valeurs non renseignées"]
+    assert any("Calculé sur" in c.value and "% de la population" in c.value for c in at.caption)
+
+
 SEANCES = "pages/7_Seances.py"
 
 

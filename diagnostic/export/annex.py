@@ -83,7 +83,7 @@ def annex_coverage(ws, choice: AnnexChoice) -> tuple[CoverageParams, ...]:
 def whole(values: pd.Series) -> pd.Series:
     """Counts as whole numbers; unknown or non-finite values left empty."""
     numbers = pd.to_numeric(values, errors="coerce").astype(float)
-    return numbers.where(np.isfinite(numbers)).round(0).astype("Int64")
+    return numbers.where(np.isfinite(numbers) & (numbers.abs() < 1e15)).round(0).astype("Int64")
 
 
 def _keep(frame: pd.DataFrame, column: str, territory: str) -> pd.DataFrame:
@@ -163,7 +163,7 @@ def profile_tables(ws, choice: AnnexChoice, codes: set[str] | None) -> list[Anne
             ind.numerator: whole(table["numerator"]).astype(object).where(shown, SECRET_LABEL),
             **({ind.denominator: whole(table["denominator"])} if ind.is_rate else {}),
             f"Valeur ({ind.unit})": table["value"].round(2).astype(object).where(shown, SECRET_LABEL),
-            "Communes renseignées": [f"{k} / {n}" for k, n in zip(table["communes_known"], table["communes"],
+            "Communes renseignées": [f"{k} sur {n}" for k, n in zip(table["communes_known"], table["communes"],
                                                                   strict=True)],
             "Population couverte (%)": table["population_share"].round(0),
             "Seuil": table["status"].fillna(""),

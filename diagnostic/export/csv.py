@@ -6,14 +6,18 @@ from pathlib import Path
 
 import pandas as pd
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from diagnostic.io.text import clean_text
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def neutralise(cell: object) -> object:
-    """Prefix a text cell that a spreadsheet would run as a formula with an apostrophe."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
-        return "'" + cell
-    return cell
+    """A text cell as a spreadsheet may receive it: control characters removed, and an apostrophe
+    before a text that it would run as a formula."""
+    if not isinstance(cell, str):
+        return cell
+    cell = clean_text(cell)
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -29,7 +33,9 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     for column in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise)
-    return safe.to_csv(sep=";", decimal=",", index=False).encode("utf-8-sig")
+    safe.columns = [neutralise(str(c)) for c in safe.columns]
+    # CRLF rows: a value holding a line break or a carriage return is then quoted, never a new row
+    return safe.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def write_csv_folder(tables, folder: Path, context: str) -> list[Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 
 import pandas as pd
 from openpyxl import Workbook
@@ -20,15 +21,15 @@ def workbook_bytes(tables, title: str, context: str) -> bytes:
     book = Workbook()
     summary = book.active
     summary.title = "Sommaire"
-    summary.append([title])
+    summary.append([neutralise(title)])
     summary["A1"].font = Font(bold=True, size=14)
-    summary.append([context])
+    summary.append([neutralise(context)])
     summary.append([])
     summary.append(["Feuille", "Contenu", "Sources, millésimes et paramètres"])
     for cell in summary[4]:
         cell.font = Font(bold=True)
     for table in tables:
-        summary.append([table.key, table.title, table.note])
+        summary.append([neutralise(table.key), neutralise(table.title), neutralise(table.note)])
     for column, width in zip("ABC", (30, 60, 110), strict=True):
         summary.column_dimensions[column].width = width
     for row in summary.iter_rows(min_row=5):
@@ -43,10 +44,10 @@ def workbook_bytes(tables, title: str, context: str) -> bytes:
 def _sheet(book: Workbook, table) -> None:
     sheet = book.create_sheet(table.key[:31])
     frame = table.frame
-    sheet.append([table.title])
+    sheet.append([neutralise(table.title)])
     sheet["A1"].font = Font(bold=True)
-    sheet.append([table.note])
-    sheet.append(list(frame.columns))
+    sheet.append([neutralise(table.note)])
+    sheet.append([neutralise(str(c)) for c in frame.columns])
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     for values in frame.itertuples(index=False):
@@ -71,4 +72,6 @@ def _cell(value):
         value = value.item()
     if isinstance(value, bool):
         return "oui" if value else "non"
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return neutralise(value) if isinstance(value, str) else value

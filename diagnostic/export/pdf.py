@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import math
-import re
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from diagnostic import maps
 from diagnostic.export.annex import SECTIONS, AnnexChoice, AnnexTable, annex_tables
 from diagnostic.export.svg import svg_bar_chart, svg_map
 from diagnostic.indicators import class_breaks, classify, fmt_number
+from diagnostic.io.text import clean_text
 from diagnostic.profile import KEY_INDICATORS
 from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, group_of
 from diagnostic.themes import theme_labels, top_theme
@@ -56,10 +56,7 @@ def printable(value) -> str:
     """A cell as text: empty when unknown, control characters (a vertical tab from Word…) as spaces."""
     if value is None or value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
         return ""
-    return CONTROL.sub(" ", str(value))
-
-
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+    return clean_text(str(value))
 
 
 def css_string(text: str) -> str:

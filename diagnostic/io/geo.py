@@ -11,7 +11,8 @@ import pyogrio
 from shapely.ops import unary_union
 
 from diagnostic.errors import InputError
-from diagnostic.io.tables import check_codes, parse_number, repair_codes
+from diagnostic.io.tables import MAX_COMMUNE_POPULATION, check_codes, parse_number, repair_codes
+from diagnostic.io.text import clean_text
 from diagnostic.territory import WGS84
 
 CODE_FIELDS = ("code_insee", "code", "insee_com", "codgeo", "insee")
@@ -82,9 +83,10 @@ def read_communes(path: Path, warnings: list[str] | None = None, fields: dict[st
         dup = codes[codes.duplicated()].iloc[0]
         raise InputError(f"le code « {dup} » apparaît deux fois.", file=file, field=code_col,
                          fix="Chaque commune doit avoir une seule entité (fusionnez ses polygones).")
-    population = ([parse_number(v, file, i + 1, pop_col) for i, v in enumerate(raw[pop_col])] if pop_col
-                  else float("nan"))
-    gdf = gpd.GeoDataFrame({"code_insee": codes.to_numpy(), "name": raw[name_col].astype(str).to_numpy(),
+    population = ([parse_number(v, file, i + 1, pop_col, MAX_COMMUNE_POPULATION) for i, v in enumerate(raw[pop_col])]
+                  if pop_col else float("nan"))
+    names = raw[name_col].astype(str).map(lambda v: clean_text(v, one_line=True).strip())
+    gdf = gpd.GeoDataFrame({"code_insee": codes.to_numpy(), "name": names.to_numpy(),
                             "population": population}, geometry=raw.geometry.to_numpy(),
                            crs=raw.crs or WGS84)
     postcode_col = next((c for c in columns if c.lower() in POSTCODE_FIELDS), None)

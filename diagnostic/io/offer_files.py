@@ -16,6 +16,7 @@ import pandas as pd
 from diagnostic.errors import InputError
 from diagnostic.io.privacy import check_not_nominative
 from diagnostic.io.tables import check_size, line_numbers, read_table
+from diagnostic.io.text import clean_frame
 from diagnostic.themes import PUBLICS, normalise_name, theme_labels, translate
 
 FORMATS = {"datainclusion": "data·inclusion (structures ou services)",
@@ -79,7 +80,7 @@ def read_any(path: Path) -> pd.DataFrame:
         raise InputError("le fichier ne contient aucune ligne.", file=path.name)
     frame.columns = [str(c).strip() for c in frame.columns]
     check_not_nominative(frame, path.name)
-    return frame.astype(str).replace({"nan": "", "None": ""})
+    return clean_frame(frame.astype(str).replace({"nan": "", "None": ""}))
 
 
 def _flatten(value) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pandas as pd
 
 from diagnostic.errors import InputError
 from diagnostic.io.privacy import check_not_nominative
+from diagnostic.io.text import clean_frame, clean_text
 from diagnostic.territory import is_commune_code
 
 CODE_COLUMNS = ("code_insee", "codgeo", "code_commune", "code", "insee_com", "com")
@@ -74,8 +76,8 @@ def read_table(path: Path, min_columns: int = 2) -> pd.DataFrame:
             raise InputError(f"la dernière ligne est incomplète ({len(row)} valeurs pour {width} colonnes) : "
                              "le fichier semble tronqué.", file=file, line=number,
                              fix="Téléchargez ou exportez-le de nouveau.")
-    frame = pd.DataFrame([[str(v).strip() for v in (list(row) + [""] * width)[:width]] for row in body],
-                         columns=header, dtype=str)
+    frame = clean_frame(pd.DataFrame([[str(v).strip() for v in (list(row) + [""] * width)[:width]] for row in body],
+                                     columns=header, dtype=str))
     frame.attrs["first_line"] = header_at + 2
     check_not_nominative(frame, file)
     return frame
@@ -219,8 +221,13 @@ def check_codes(codes: pd.Series, file: str, field: str, known: set[str] | None 
                              fix="Vérifiez le millésime du code officiel géographique.")
 
 
-def parse_number(text: str, file: str, line: int, field: str) -> float:
-    """A count written with a decimal comma or point and spaces; secret markers give NaN."""
+MAX_COUNT = 1e9  # no count about a French commune comes near a billion
+MAX_COMMUNE_POPULATION = 3_000_000  # Paris, the largest commune, has 2.1 million inhabitants
+
+
+def parse_number(text: str, file: str, line: int, field: str, maximum: float = MAX_COUNT) -> float:
+    """A count written with a decimal comma or point and spaces; secret markers give NaN; infinite
+    or absurd values (beyond `maximum`) are refused."""
     cleaned = str(text).strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
     if cleaned.lower() in SECRET_MARKERS:
         return float("nan")
@@ -229,6 +236,12 @@ def parse_number(text: str, file: str, line: int, field: str) -> float:
     except ValueError:
         raise InputError(f"« {text} » n'est pas un nombre.", file=file, line=line, field=field,
                          fix="Écrivez un nombre (ex. « 1234 » ou « 12,5 ») ou laissez vide.") from None
+    if value != value:  # « NaN » written by another program: unknown, like a secret cell
+        return float("nan")
+    if not math.isfinite(value) or value > maximum:
+        raise InputError(f"valeur hors de toute mesure « {text} ».", file=file, line=line, field=field,
+                         fix=f"Un effectif de commune ne dépasse pas {maximum:,.0f} : vérifiez la colonne "
+                             "(unité, séparateur décimal) ou laissez la cellule vide.".replace(",", "\u202f"))
     if value < 0:
         raise InputError(f"valeur négative « {text} ».", file=file, line=line, field=field,
                          fix="Un effectif est positif ou nul.")
@@ -262,7 +275,7 @@ def read_groupings(path: Path, codes: pd.Series, required: bool = True,
                          fix="Ajoutez une colonne par niveau, ex. « Territoire d'action sociale ».")
     frame = frame.reindex(codes.to_numpy())
     for level in frame.columns:
-        frame[level] = frame[level].str.strip()
+        frame[level] = frame[level].map(lambda v: clean_text(v, one_line=True).strip() if isinstance(v, str) else v)
         absent = frame[level].isna() | (frame[level] == "")
         if absent.any():
             raise InputError(f"{int(absent.sum())} commune(s) sans groupe, dont "
