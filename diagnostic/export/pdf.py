@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from diagnostic import maps
 from diagnostic.export.annex import SECTIONS, AnnexChoice, AnnexTable, annex_tables
-from diagnostic.export.svg import svg_bar_chart, svg_map
+from diagnostic.export.svg import HATCH_CSS, svg_bar_chart, svg_map
 from diagnostic.indicators import class_breaks, classify, fmt_number
 from diagnostic.io.text import clean_text
 from diagnostic.profile import KEY_INDICATORS
@@ -164,14 +164,14 @@ def profile_blocks(found, shapes, grouped, territory, draw) -> list[dict]:
         values = profile.table["value"].reindex(shapes[key]).reset_index(drop=True)
         partial = profile.partial().reindex(shapes[key]).fillna(False).to_numpy()
         classes = classify(values, breaks)
-        fills = [maps.PARTIAL_COLOUR if p and c >= 0 else colours[c] if c >= 0 else maps.NO_DATA_COLOUR
-                 for c, p in zip(classes, partial, strict=True)]
+        fills = [colours[c] if c >= 0 else maps.NO_DATA_COLOUR for c in classes]
+        hatched = list(partial & values.notna().to_numpy())
         legend = maps.Legend(f"{ind.label} ({ind.unit})", [*colours, maps.NO_DATA_COLOUR],
                              [*maps.class_labels(breaks, ind.unit), "secret statistique ou non renseigné"])
-        if any(partial & values.notna().to_numpy()):
-            legend.colours.append(maps.PARTIAL_COLOUR)
-            legend.labels.append(maps.PARTIAL_LABEL.replace("pâle : ", ""))
-        blocks.append(_block(table, svg=svg_map(shapes, fills, **draw), legend=_legend(legend),
+        if any(hatched):
+            legend.colours.append(HATCH_CSS)
+            legend.labels.append(maps.PARTIAL_LABEL.replace("pâle : ", "hachuré : "))
+        blocks.append(_block(table, svg=svg_map(shapes, fills, hatched=hatched, **draw), legend=_legend(legend),
                              chart=chart_svg(profile, territory)))
     return blocks
 

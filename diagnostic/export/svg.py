@@ -12,15 +12,22 @@ from pyproj import Transformer
 from diagnostic.territory import metric_crs
 
 WIDTH = 520
+HATCH = ('<defs><pattern id="hatch" width="5" height="5" patternUnits="userSpaceOnUse" '
+         'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="5" stroke="#555555" stroke-width="1"/>'
+         '</pattern></defs>')
+HATCH_CSS = "repeating-linear-gradient(45deg, #555555 0, #555555 1px, #ffffff 1px, #ffffff 3px)"  # legend box
+LABEL_CHARS = 31  # bar labels longer than this are shortened so that they are not cut
 
 
 def svg_map(shapes: gpd.GeoDataFrame, fills: list[str], borders: gpd.GeoDataFrame | None = None,
             points: list[tuple[float, float, str]] = (), labels: list[tuple[float, float, str]] = (),
-            width: int = WIDTH, highlight: gpd.GeoDataFrame | None = None) -> str:
+            width: int = WIDTH, highlight: gpd.GeoDataFrame | None = None,
+            hatched: list[bool] | None = None) -> str:
     """Polygons filled with `fills` (one colour per shape), optional thicker borders (e.g. the
     territories), points (lon, lat, colour) and text labels (lon, lat, text), in a metric
     projection scaled to `width` pixels; the `highlight` shapes (the territory of a
-    single-territory annex) stand out: the rest is veiled and their outline is drawn thick."""
+    single-territory annex) stand out: the rest is veiled and their outline is drawn thick; `hatched`
+    shapes (values resting on too small a part of the population) are pale and hatched."""
     crs = metric_crs(shapes.assign(code_insee=shapes.get("code_insee", "00000")))
     metric = shapes.to_crs(crs)
     minx, miny, maxx, maxy = metric.total_bounds
@@ -39,8 +46,15 @@ def svg_map(shapes: gpd.GeoDataFrame, fills: list[str], borders: gpd.GeoDataFram
                 parts.append("M" + "L".join(f"{a:g},{b:g}" for a, b in zip(x, y, strict=True)) + "Z")
         return "".join(parts)
 
-    body = [f'<path d="{path(g)}" fill="{f}" stroke="#ffffff" stroke-width="0.4"/>'
-            for g, f in zip(metric.geometry, fills, strict=True)]
+    marks = hatched or [False] * len(fills)
+    body = [HATCH] if any(marks) else []
+    for geom, fill, mark in zip(metric.geometry, fills, marks, strict=True):
+        d = path(geom)
+        if mark:
+            body.append(f'<path d="{d}" fill="{fill}" fill-opacity="0.45" stroke="#ffffff" stroke-width="0.4"/>'
+                        f'<path d="{d}" fill="url(#hatch)" stroke="none"/>')
+        else:
+            body.append(f'<path d="{d}" fill="{fill}" stroke="#ffffff" stroke-width="0.4"/>')
     if borders is not None:
         body += [f'<path d="{path(g)}" fill="none" stroke="#222222" stroke-width="1.2"/>'
                  for g in borders.to_crs(crs).geometry]
@@ -89,8 +103,9 @@ def svg_bar_chart(labels: list[str], values: list[float], colours: list[str], un
         y = top + i * row
         weight = ' font-weight="bold"' if mark else ""
         stroke = ' stroke="#000000" stroke-width="1.6"' if mark else ""
+        short = label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1].rstrip() + "…"
         body.append(f'<text x="{left - 6}" y="{y + 12}" font-size="9" text-anchor="end"{weight}>'
-                    f'{html.escape(label)}</text>')
+                    f'{html.escape(short)}</text>')
         x0, x1 = sorted((left_zero, left_zero + value * scale))
         body.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{x1 - x0:.1f}" height="{row - 6}" fill="{colour}"{stroke}/>')
         body.append(f'<text x="{x1 + 3:.1f}" y="{y + 12}" font-size="8">'
