@@ -71,7 +71,7 @@ if r1.button("Retenu pour l'annexe" if retained else "Retenir pour l'annexe", ke
              icon=":material/check:" if retained else ":material/push_pin:"):
     save_retained_coverage(ws.path, [*ws.retained_coverage, params])
     st.rerun()
-r2.caption("Réglages retenus pour l'annexe : " + ("; ".join(p.label() for p in ws.retained_coverage)
+r2.caption("Réglages retenus pour l'annexe : " + (" ; ".join(p.label() for p in ws.retained_coverage)
            if ws.retained_coverage else "aucun (l'annexe prendra chaque thématique de l'offre à 10 km). "
                                         "Ils se modifient aussi dans la page « Export »."))
 m1, m2, m3 = st.columns(3)

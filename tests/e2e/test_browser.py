@@ -171,6 +171,38 @@ def test_annex_download_gives_a_pdf(app_url, browser, tmp_path):
     assert path.name == "annexe_diagnostic_pti.pdf" and path.read_bytes().startswith(b"%PDF")
 
 
+def test_white_zone_settings_retained_by_the_group_are_printed_in_the_annex(app_url, browser, tmp_path, output_dir):
+    import subprocess
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR", accept_downloads=True)
+    page.goto(f"{app_url}/Zones_blanches")
+    page.wait_for_selector(READY, timeout=30_000)
+    page.get_by_text("minutes", exact=True).click()
+    page.wait_for_selector(READY, timeout=30_000)
+    thumb = page.get_by_role("slider", name="Seuil (minutes de trajet)")
+    thumb.focus()
+    for _ in range(3):  # 15 → 18 minutes
+        page.keyboard.press("ArrowRight")
+    page.get_by_text("Zones blanches de mobilité").wait_for(timeout=30_000)  # the mobility criteria
+    page.wait_for_selector(READY, timeout=30_000)
+    page.get_by_role("button", name="Retenir pour l'annexe").click()
+    page.get_by_role("button", name="Retenu pour l'annexe").wait_for(timeout=30_000)
+    page.screenshot(path=str(output_dir / "zones-blanches-retenues.png"), full_page=True)
+    page.goto(f"{app_url}/Export")
+    page.wait_for_selector(READY, timeout=30_000)
+    page.get_by_text("Mobilité — au-delà de 18 min").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Préparer l'annexe").click()
+    button = page.get_by_role("button", name="Télécharger l'annexe (PDF)")
+    button.wait_for(timeout=90_000)
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    path = tmp_path / "annexe.pdf"
+    info.value.save_as(path)
+    text = " ".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
+    assert "Zones blanches — Mobilité — au-delà de 18 min" in text and "plus de 18 minutes de trajet" in text
+    assert "arrêt de transport public" in text
+
+
 def join(browser, url, code, name, organisation):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
     page = context.new_page()
