@@ -142,7 +142,12 @@ def commune_card(ws: Workspace, code: str) -> pd.DataFrame:
     for ind in ws.indicators_with_data():
         def shown(table: pd.DataFrame, key: str) -> str:
             row = table.loc[key]
-            return SECRET_LABEL if row["secret"] else f"{fmt_number(row['value'])} {ind.unit}"
+            if row["secret"]:
+                return SECRET_LABEL
+            text = f"{fmt_number(row['value'])} {ind.unit}"
+            if row["status"] == STATUS_PARTIAL:  # say on how much of the territory it rests
+                text += f" (non significatif : {fmt_number(row['population_share'], 0)} % de la population)"
+            return text
 
         commune = indicator_profile(ws, ind.id, COMMUNE_LEVEL)
         entry = {"Indicateur": ind.short_label, "Commune": shown(commune.table, code)}

@@ -123,6 +123,9 @@ def test_a_partial_rate_carries_its_coverage_in_every_format(tmp_path):
     assert values["Biterrois"]["Population couverte (%)"] == share
     text = pdf_text(files["pdf"], tmp_path)
     assert "1 sur 2" in text and "non significatif" in text and "Population couverte" in text
+    from diagnostic.profile import commune_card
+    card = commune_card(ws, "34001").set_index("Indicateur")
+    assert card.loc["Taux de pauvreté", "TAS"] == f"16,7 % (non significatif : {share} % de la population)"
 
 
 def test_absurd_values_are_refused_at_import_and_nothing_is_written(tmp_path):
