@@ -128,8 +128,10 @@ def alerts_overview(ws: Workspace, level: str) -> pd.DataFrame:
             rows.append({"Indicateur": ind.short_label, "Territoire": row["territory"],
                          "Valeur": round(row["value"], 1), "Seuil d'alerte": threshold,
                          "Département": round(profile.reference, 1), "Unité": ind.unit,
+                         "Population couverte (%)": round(row["population_share"], 0),
                          "gap": abs(row["value"] - threshold) / max(abs(threshold), 1e-9)})
-    columns = ["Indicateur", "Territoire", "Valeur", "Seuil d'alerte", "Département", "Unité"]
+    columns = ["Indicateur", "Territoire", "Valeur", "Seuil d'alerte", "Département", "Unité",
+               "Population couverte (%)"]
     if not rows:
         return pd.DataFrame(columns=columns)
     return pd.DataFrame(rows).sort_values("gap", ascending=False)[columns]

@@ -143,8 +143,11 @@ def territory_tables(ws, choice: AnnexChoice, codes: set[str] | None) -> list[An
             AnnexTable("chiffres_cles", "territoire", f"Chiffres clés — {choice.level}",
                        _keep(figures, "Territoire", choice.territory),
                        "Taux recalculés à partir des numérateurs et dénominateurs ; valeurs vides : secret "
-                       "statistique ou non renseigné ; « population couverte » : part de la population des "
-                       "communes qui ont une valeur.")]
+                       "statistique ou non renseigné. " + (
+                           "« Population couverte » : part de la population des communes qui ont une valeur ; "
+                           "les taux sans cette colonne couvrent toute la population."
+                           if any("population couverte" in c for c in figures.columns)
+                           else "Chaque taux couvre toute la population du territoire."))]
 
 
 def profile_tables(ws, choice: AnnexChoice, codes: set[str] | None) -> list[AnnexTable]:
