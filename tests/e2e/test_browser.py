@@ -113,11 +113,19 @@ def test_offer_page_theme_filter_changes_the_markers(app_url, browser, output_di
     assert map_frame(page).locator(".marker-cluster").count() > 0  # dense places are clustered
     metric = page.locator("[data-testid=stMetricValue]").first
     assert metric.inner_text() == "236"
-    page.get_by_role("combobox", name="Thématiques").click()
-    page.get_by_role("option", name="Mobilité").click()
-    page.keyboard.press("Escape")
-    page.wait_for_function("document.querySelector('[data-testid=stMetricValue]').innerText != '236'",
-                           timeout=30_000)  # the filter reached the server
+    page.wait_for_selector(READY, timeout=30_000)
+    chip = page.locator("[data-testid=stMultiSelect] [data-baseweb=tag]", has_text="Mobilité")
+    for _ in range(3):  # on a loaded machine a click made during a rerun may be lost: try again
+        if not chip.count():
+            page.get_by_role("combobox", name="Thématiques").click()
+            page.get_by_role("option", name="Mobilité").click()
+            page.keyboard.press("Escape")
+        try:
+            page.wait_for_function("document.querySelector('[data-testid=stMetricValue]').innerText != '236'",
+                                   timeout=30_000)  # the filter reached the server
+            break
+        except sync_api.TimeoutError:
+            continue
     page.wait_for_selector(READY, timeout=30_000)
     mobility = wait_for_services(page, lambda n: n < everything, timeout_s=60)
     assert 0 < mobility < everything
