@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import secrets
 import tempfile
 from typing import TYPE_CHECKING
 from pathlib import Path
@@ -12,12 +13,12 @@ import streamlit as st
 from diagnostic import DEMO_LABEL
 from diagnostic.access.white_zones import CoverageParams, commune_coverage
 from diagnostic.export.csv import csv_bytes
-from diagnostic.store import Store, database_url
+from diagnostic.sessions.store import Participant, Store
 from diagnostic.profile import Profile, alerts_overview, commune_card, indicator_profile, key_figures
 from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, levels
 from diagnostic.topology import Topology, encode
 from diagnostic.workspace import (Workspace, available_workspaces, default_workspace_path, load_workspace,
-                                  version)
+                                  sessions_url, version)
 
 if TYPE_CHECKING:  # folium is only imported by the pages that draw maps
     from diagnostic.maps import Legend
@@ -194,11 +195,64 @@ def _store(url: str) -> Store:
     return Store(url)
 
 
-def store(ws: Workspace) -> Store:
-    """The sessions' database of this workspace (one engine per server, shared by all users)."""
-    return _store(database_url(ws.path))
+def store(ws: Workspace | None = None) -> Store:
+    """The sessions' database of the server (one for every workspace, so that a join code is found
+    whatever workspace is open; one engine per server, shared by all users)."""
+    return _store(sessions_url())
+
+
+def open_workspace(key: str) -> bool:
+    """Ask the sidebar to open the workspace of this key (a resolved folder) on the next run; False
+    when this server does not offer it."""
+    for path in available_workspaces():
+        if str(Path(path).resolve()) == key:
+            st.session_state["open_workspace"] = path
+            return True
+    return False
+
+
+COOKIE = "pti_seance_"  # + the session code: the device's participant secret, never in an address
+
+
+def device_participant(store: Store, code: str) -> Participant | None:
+    """The participant this browser holds for a session: from this tab's state, else from the
+    cookie left when the device joined (a reopened page keeps its identity and its votes)."""
+    token = st.session_state.get("tokens", {}).get(code) or st.context.cookies.get(COOKIE + code)
+    return store.participant(token)
+
+
+def remember_device(code: str, token: str) -> None:
+    """Keep the participant's secret in this tab and in a cookie of this device (30 days)."""
+    st.session_state.setdefault("tokens", {})[code] = token
+    st.html(f"<script>document.cookie = '{COOKIE}{code}={token}; path=/; max-age=2592000; SameSite=Strict';"
+            "</script>", unsafe_allow_javascript=True)
+
+
+def client_keys() -> tuple[str, str]:
+    """Who is trying to join, for the rate limit: this browser tab, and its network address."""
+    tab = st.session_state.setdefault("client-id", secrets.token_hex(8))
+    return tab, str(st.context.ip_address or "")
+
+
+def qr_code(link: str, width: int, container=st) -> None:
+    """The QR code of a link, as a PNG image (phones read it from the projected screen)."""
+    import io
+
+    import segno
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="png", scale=10, border=2)
+    container.image(buffer.getvalue(), width=width, caption="Lien de la séance")
+
+
+def plain(text: str, small: bool = False) -> None:
+    """User text shown literally: no Markdown, no HTML, no clickable link, no remote image."""
+    style = "font-size:0.875rem;color:rgba(49,51,63,0.7)" if small else ""
+    st.html(f'<div style="white-space:pre-wrap;overflow-wrap:anywhere;{style}">{html.escape(str(text))}</div>')
 
 
 def escape(text: str) -> str:
-    """User text shown with st.markdown: HTML and Markdown control characters neutralised."""
-    return html.escape(str(text)).replace("*", "\\*").replace("_", "\\_").replace("[", "\\[").replace("`", "\\`")
+    """User text inside st.markdown: HTML, Markdown and automatic links neutralised."""
+    text = html.escape(str(text))
+    for char in "\\*_[]`#!<>|~":
+        text = text.replace(char, "\\" + char)
+    return text.replace("://", ":​//").replace("www.", "www​.")

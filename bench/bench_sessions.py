@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from diagnostic.store import Store  # noqa: E402
+from diagnostic.sessions.store import Store  # noqa: E402
 
 PARTICIPANTS = 30
 DURATION_S = 8.0

@@ -26,9 +26,10 @@ from diagnostic.export.pdf import TITLE, annex_pdf
 from diagnostic.io.offer_files import FORMATS
 from diagnostic.offer import import_offer
 from diagnostic.profile import SECRET_LABEL, indicator_profile
-from diagnostic.store import Store, database_url
+from diagnostic.sessions.store import Store
 from diagnostic.territory import levels
-from diagnostic.workspace import create_workspace, default_workspace_path, import_indicators, load_workspace
+from diagnostic.workspace import (create_workspace, default_workspace_path, import_indicators, load_workspace,
+                                  sessions_url)
 
 
 class FrenchParser(argparse.ArgumentParser):
@@ -313,7 +314,7 @@ def export_annex(args) -> str:
     coverage = tuple(CoverageParams.parse(spec) for spec in args.zones_blanches) if args.zones_blanches else None
     choice = AnnexChoice(level, args.territory, coverage=coverage)
     context = annex_context(ws, choice)
-    store = Store(database_url(ws.path))
+    store = Store(sessions_url())
     out = Path(args.out)
     if args.format == "pdf":
         write_output(out, annex_pdf(ws, choice, store=store))

@@ -72,6 +72,11 @@ class Workspace:
         return self.meta["name"]
 
     @property
+    def key(self) -> str:
+        """How the sessions' database names this workspace (its folder, resolved)."""
+        return str(Path(self.path).resolve())
+
+    @property
     def fictional(self) -> bool:
         return bool(self.meta.get("fictional"))
 
@@ -136,6 +141,15 @@ def available_workspaces() -> dict[Path, str]:
         except (OSError, ValueError, KeyError):
             continue  # a folder being written or damaged is not offered
     return names
+
+
+def sessions_url() -> str:
+    """The sessions' database of the server, shared by every workspace so that a join code leads
+    to its session whatever workspace a browser has open: $PTI_DATABASE_URL (PostgreSQL), else
+    ``seances.sqlite`` in the workspaces root."""
+    root = workspaces_root()
+    root.mkdir(parents=True, exist_ok=True)
+    return os.environ.get("PTI_DATABASE_URL") or f"sqlite:///{root / 'seances.sqlite'}"
 
 
 def new_workspace_path(name: str) -> Path:

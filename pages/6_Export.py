@@ -7,7 +7,7 @@ from diagnostic.access.white_zones import CoverageParams
 from diagnostic.export.annex import SECTIONS, AnnexChoice, annex_coverage
 from diagnostic.export.formats import build_formats
 from diagnostic.export.pdf import TITLE
-from diagnostic.store import all_sessions
+from diagnostic.sessions.store import all_sessions
 from diagnostic.themes import theme_labels, top_themes
 from diagnostic.territory import COMMUNE_LEVEL
 from diagnostic.workspace import save_retained_coverage
@@ -48,7 +48,7 @@ with st.expander("Zones blanches retenues pour l'annexe", expanded=True):
             st.rerun()
 
 store = ui.store(ws)
-sessions = all_sessions(store)
+sessions = all_sessions(store, ws.key)
 chosen_sessions = st.multiselect(
     "Séances de travail reprises dans l'annexe", [s["id"] for s in sessions], default=[s["id"] for s in sessions],
     format_func=lambda i: next(f"{s['title']} ({s['code']})" for s in sessions if s["id"] == i),

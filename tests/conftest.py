@@ -13,6 +13,14 @@ from diagnostic.workspace import DEMO_WORKSPACE
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 
 
+@pytest.fixture(autouse=True)
+def private_workspaces_root(tmp_path_factory, monkeypatch) -> Path:
+    """Each test has its own workspaces root, hence its own sessions' database."""
+    root = tmp_path_factory.mktemp("espaces")
+    monkeypatch.setenv("PTI_WORKSPACES_DIR", str(root))
+    return root
+
+
 @pytest.fixture
 def demo_copy(tmp_path, monkeypatch) -> Path:
     """A copy of the demo workspace that the test may modify; the app opens it."""

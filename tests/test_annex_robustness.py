@@ -178,14 +178,16 @@ def test_one_format_failing_leaves_the_others_with_a_french_reason(demo_copy, mo
 
 
 def test_sessions_chosen_for_the_annex(demo_copy, tmp_path):
-    from diagnostic.store import Store
+    from diagnostic.sessions.store import Store
     store = Store(f"sqlite:///{tmp_path / 'seances.sqlite'}")
-    _, real = store.create_session("Atelier mobilité", "Claire", "CD")
-    _, trial = store.create_session("Séance d'essai", "Claire", "CD")
+    key = load_workspace(demo_copy).key
+    _, real = store.create_session("Atelier mobilité", "Claire", "CD", workspace=key)
+    _, trial = store.create_session("Séance d'essai", "Claire", "CD", workspace=key)
+    store.create_session("Séance d'un autre espace", "Paul", "DDETS", workspace="/ailleurs")
     store.add_finding(real, "Pas de bus le samedi", "manque")
     store.add_finding(trial, "test test", "besoin")
     ws = load_workspace(demo_copy)
-    sessions = {s["title"]: s["id"] for s in __import__("diagnostic.store", fromlist=["x"]).all_sessions(store)}
+    sessions = {s["title"]: s["id"] for s in __import__("diagnostic.sessions.store", fromlist=["x"]).all_sessions(store)}
     choice = AnnexChoice(TAS, sections=["constats", "fiches"], sessions=(sessions["Atelier mobilité"],))
     tables = {t.key: t for t in annex_tables(ws, choice, store)}
     assert tables["constats"].frame["Constat"].tolist() == ["Pas de bus le samedi"]

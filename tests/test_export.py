@@ -125,9 +125,10 @@ def test_pdf_first_pages_rendered_for_a_person_to_look_at(annex, output_dir):
 
 
 def test_annex_includes_the_sessions_findings_sheets_and_stakeholders(ws, tmp_path):
-    from diagnostic.store import Store
+    from diagnostic.sessions.store import Store
     store = Store(f"sqlite:///{tmp_path / 'seances.sqlite'}")
-    code, claire = store.create_session("Atelier mobilité", "Claire", "CD", territory="Territoire du Centre")
+    code, claire = store.create_session("Atelier mobilité", "Claire", "CD", territory="Territoire du Centre",
+                                        workspace=ws.key)
     alice = store.join(code, "Alice", "CAF")
     first = store.add_finding(alice, "Pas de bus le samedi", "manque", "mobilite")
     second = store.add_finding(claire, "Un garage solidaire existe", "ressource")
@@ -138,7 +139,8 @@ def test_annex_includes_the_sessions_findings_sheets_and_stakeholders(ws, tmp_pa
                              "indicators": [{"indicateur": "part_menages_sans_voiture", "cible": "15"}]})
     store.save_stakeholder(alice, {"name": "CAF", "fit": 4, "impact": 3, "influence": 5,
                                    "modes": {"diagnostic": "co-construction"}})
-    other_code, paul = store.create_session("Atelier numérique", "Paul", "DDETS", territory="Territoire de Brivezac")
+    other_code, paul = store.create_session("Atelier numérique", "Paul", "DDETS", territory="Territoire de Brivezac",
+                                            workspace=ws.key)
     store.add_finding(paul, "Autre territoire", "besoin")
     choice = AnnexChoice(TAS, "Territoire du Centre")
     tables = {t.key: t for t in annex_tables(ws, choice, store)}

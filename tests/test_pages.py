@@ -267,41 +267,66 @@ def submit(at, label):
     assert not at.exception, [e.value for e in at.exception]
 
 
-def test_session_page_create_add_vote_and_sheet(demo_copy):
-    at = open_page(SEANCES)
-    at.text_input(key="new-title").input("Mobilité dans le Centre")
+def sessions_store():
+    from diagnostic.sessions.store import Store
+    from diagnostic.workspace import sessions_url
+    return Store(sessions_url())
+
+
+def create_in_page(title="Mobilité dans le Centre", at=None):
+    at = at or open_page(SEANCES)
+    at.text_input(key="new-title").input(title)
     at.text_input(key="new-name").input("Claire")
     at.text_input(key="new-org").input("Conseil départemental")
     submit(at, "Créer la séance")
-    assert at.title[0].value == "Mobilité dans le Centre"
-    code = at.markdown[0].value.split("**")[1]
-    assert len(code) == 6
-    at.text_area(key="finding-text").input("Aucun transport le samedi <b>matin</b>")
+    return at, at.markdown[0].value.split("**")[1]
+
+
+def page_texts(at) -> list[str]:
+    """What the page shows as literal text (st.html blocks: user text is never Markdown)."""
+    return [h.proto.body for h in at.get("html")]
+
+
+def test_session_page_create_add_vote_and_sheet(demo_copy):
+    at, code = create_in_page()
+    assert at.title[0].value == "Mobilité dans le Centre" and len(code) == 8
+    assert "jeton" not in at.query_params and at.query_params["seance"] == code
+    at.text_area(key="finding-text").input("Aucun transport le samedi <b>matin</b> [lien](http://x.fr) **gras**")
     at.selectbox(key="finding-commune").set_value("00103")
     submit(at, "Ajouter le constat")
-    assert any("Valmorin" in c.value for c in at.caption)  # the commune is kept with the finding
-    assert any("Aucun transport le samedi &lt;b&gt;matin&lt;/b&gt;" in m.value for m in at.markdown)
+    texts = page_texts(at)
+    assert any("Valmorin" in t for t in texts)  # the commune is kept with the finding
+    assert any("Aucun transport le samedi &lt;b&gt;matin&lt;/b&gt; [lien](http://x.fr) **gras**" in t for t in texts)
+    assert at.text_area(key="finding-text").value == ""  # emptied once saved
     submit(at, "Voter")
     assert any("**1 vote(s)**" in m.value for m in at.markdown)
     assert any("Votes restants : 4" in c.value for c in at.caption)
-    # an action sheet, then a stale edit made from another participant's session
+    # an action sheet: saved twice, it stays one sheet (the new sheet becomes the selected one)
     at.tabs[1].text_input[0].input("Plateforme mobilité")
     submit(at, "Enregistrer la fiche")
     assert any("Fiche enregistrée" in s.value for s in at.success)
-    from diagnostic.store import Store, database_url
-    store = Store(database_url(demo_copy))
+    submit(at, "Enregistrer la fiche")
+    store = sessions_store()
     other = store.join(code, "Alice", "CAF")
+    assert len(store.sheets(other.session_id)) == 1
     sheet = store.sheets(other.session_id)[0]
-    # Claire opens the sheet (version 1), Alice saves version 2, Claire saves her own change
-    at.run()  # the sheet list now has the new sheet
-    at.selectbox(key="sheet-choice").set_value(sheet["id"]).run()
+    assert at.selectbox(key="sheet-choice").value == sheet["id"]
+    # a stale edit: Alice saves version 3 meanwhile, Claire's change shows both values in French
     store.update_sheet(other, sheet["id"], sheet["version"], {**sheet["data"], "pilot": "CAF"})
     next(t for t in at.tabs[1].text_input if t.label == "Pilote (portage)").input("Région")
     submit(at, "Enregistrer la fiche")
     assert "modifiée par quelqu'un d'autre" in at.error[0].value
-    shown = [json.loads(j.value) if isinstance(j.value, str) else j.value for j in at.json]
-    assert [v["pilot"] for v in shown] == ["CAF", "Région"]  # the saved version and the refused one
+    assert any(m.value == "**Pilote (portage)**" for m in at.markdown)
+    assert not at.json and not any("human_means" in t for t in page_texts(at))
     assert store.sheets(other.session_id)[0]["data"]["pilot"] == "CAF"  # nothing overwritten
+    at.radio(key="keep-pilot").set_value("la mienne")
+    submit(at, "Enregistrer ce choix")
+    assert store.sheets(other.session_id)[0]["data"]["pilot"] == "Région"
+    # removal and restore of the sheet
+    submit(at, "Retirer cette fiche")
+    assert store.sheets(other.session_id) == []
+    submit(at, "Restaurer la fiche « Plateforme mobilité »")
+    assert len(store.sheets(other.session_id)) == 1
 
 
 def test_session_page_join_with_a_wrong_code_says_so(demo_copy):
@@ -313,10 +338,10 @@ def test_session_page_join_with_a_wrong_code_says_so(demo_copy):
     assert "aucune séance n'a le code" in at.error[0].value
 
 
-def test_projection_mode_shows_the_code_and_ranking(demo_copy):
-    from diagnostic.store import Store, database_url
-    store = Store(database_url(demo_copy))
-    code, claire = store.create_session("Numérique", "Claire", "CD")
+def test_projection_mode_shows_the_code_link_and_qr_code(demo_copy):
+    store = sessions_store()
+    from diagnostic.workspace import load_workspace
+    code, claire = store.create_session("Numérique", "Claire", "CD", workspace=load_workspace(demo_copy).key)
     store.add_finding(claire, "Trop peu de conseillers numériques", "manque")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.switch_page(SEANCES)
@@ -325,21 +350,96 @@ def test_projection_mode_shows_the_code_and_ranking(demo_copy):
     at.run()
     assert not at.exception
     assert code in at.markdown[0].value and at.title[0].value == "Numérique"
-    assert any("Trop peu de conseillers numériques" in m.value for m in at.markdown)
+    texts = page_texts(at)
+    assert any(f"{code[:4]} {code[4:]}" in t and "pti-code" in t for t in texts)  # the code, very large
+    assert at.get("image") and any(f"?seance={code}" in t.value for t in at.text)  # the QR code and the link
+    assert any("Trop peu de conseillers numériques" in t for t in texts)
     assert not at.button  # nothing to click on the projected screen
+    store.close_session(claire)
+    at.run()
+    assert any("Séance close" in w.value for w in at.warning)
 
 
-def test_a_reloaded_session_page_keeps_its_participant(demo_copy):
-    from diagnostic.store import Store, database_url
-    store = Store(database_url(demo_copy))
-    code, _ = store.create_session("Emploi", "Claire", "CD")
+def test_the_facilitators_address_does_not_give_the_role(demo_copy):
+    at, code = create_in_page("Emploi")
+    copied = {k: at.query_params[k] for k in at.query_params}
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    fresh.switch_page(SEANCES)
+    for key, value in copied.items():
+        fresh.query_params[key] = value
+    fresh.query_params["jeton"] = sessions_store().participants_of(1)[0].token[:5]  # and a guessed token
+    fresh.run()
+    assert not fresh.exception
+    assert fresh.title[0].value == "Séances de travail"  # the join form, nobody's identity
+    labels = [b.label for b in fresh.button]
+    assert labels[0] == "Rejoindre" and "Clore la séance" not in labels
+
+
+def test_a_session_of_another_workspace_is_joined_with_its_code_alone(demo_copy, private_workspaces_root):
+    import shutil
+    second = private_workspaces_root / "second"
+    shutil.copytree(demo_copy, second)
+    meta = second / "workspace.json"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("Département de démonstration", "Second"),
+                    encoding="utf-8")
+    at = open_page(SEANCES)
+    at.selectbox(key="workspace").set_value(second).run()  # the facilitator opens it from the sidebar
+    at, code = create_in_page("Atelier du second", at)
+    from diagnostic.workspace import load_workspace
+    assert sessions_store().session(code)["workspace"] == load_workspace(second).key
+    fresh = open_page(SEANCES)  # a participant's new browser, on the default workspace
+    assert fresh.selectbox(key="workspace").value != second
+    fresh.text_input(key="join-code").input(code.lower())
+    fresh.text_input(key="join-name").input("Alice")
+    fresh.text_input(key="join-org").input("CAF")
+    submit(fresh, "Rejoindre")
+    assert fresh.title[0].value == "Atelier du second"
+    assert fresh.selectbox(key="workspace").value == second  # the session's workspace was opened
+    link = open_page(None)
+    link.switch_page(SEANCES)
+    link.query_params["seance"] = code  # the shared link
+    link.run()
+    assert [b.label for b in link.button][0] == "Rejoindre" and link.selectbox(key="workspace").value == second
+
+
+def test_a_participant_reopening_the_page_on_the_same_device_keeps_its_identity(demo_copy):
+    store = sessions_store()
+    from diagnostic.workspace import load_workspace
+    code, _ = store.create_session("Emploi", "Claire", "CD", workspace=load_workspace(demo_copy).key)
     alice = store.join(code, "Alice", "CAF")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.switch_page(SEANCES)
-    at.query_params["jeton"] = alice.token
+    at.session_state["tokens"] = {code: alice.token}  # what the device's cookie gives back
+    at.query_params["seance"] = code
     at.run()
     assert not at.exception and at.title[0].value == "Emploi"
-    assert any("Vous : Alice (CAF)" in c.value for c in at.caption)
+    assert any("Vous : Alice (CAF)" in t for t in page_texts(at))
+
+
+def test_length_limits_are_shown_and_enforced(demo_copy):
+    at, code = create_in_page()
+    assert at.text_area(key="finding-text").max_chars == 500  # the counter of the page
+    at.text_area(key="finding-text").input("x" * 500)
+    submit(at, "Ajouter le constat")
+    assert len(sessions_store().ranking(sessions_store().session(code)["id"])[0]["text"]) == 500
+
+
+def test_a_stakeholder_is_added_edited_removed_and_restored(demo_copy):
+    at, code = create_in_page()
+    form = at.tabs[2]
+    form.text_input[0].input("CAF de l'Hérault")
+    submit(at, "Ajouter le partenaire")
+    store = sessions_store()
+    session_id = store.session(code)["id"]
+    row = store.stakeholders(session_id)[0]
+    at.selectbox(key="stakeholder-choice").set_value(row["id"]).run()
+    next(t for t in at.tabs[2].text_input if t.label == "Rôle dans le PTI").input("Co-pilote")
+    submit(at, "Enregistrer le partenaire")
+    assert store.stakeholders(session_id)[0]["data"]["role"] == "Co-pilote"
+    submit(at, "Retirer ce partenaire")
+    assert store.stakeholders(session_id) == []
+    submit(at, "Restaurer « CAF de l'Hérault »")
+    assert len(store.stakeholders(session_id)) == 1
 
 
 @pytest.mark.parametrize("page", [None, TERRITOIRE, PROFIL, CATALOGUE, OFFRE, ZONES, EXPORT, SEANCES])

@@ -17,7 +17,7 @@ from diagnostic.indicators import MIN_POPULATION_SHARE, fmt_number
 
 from diagnostic.offer import offer_list, theme_table
 from diagnostic.profile import SECRET_LABEL, Profile, alerts_overview, indicator_profile, key_figures
-from diagnostic.store import (COOPERATION_MODES, FINDING_KINDS, SHEET_STATUSES, STAGES, Store,
+from diagnostic.sessions.store import (COOPERATION_MODES, FINDING_KINDS, SHEET_STATUSES, STAGES, Store,
                               all_sessions)
 from diagnostic.territory import COMMUNE_LEVEL, group_of
 from diagnostic.themes import theme_labels
@@ -111,7 +111,7 @@ def annex_tables(ws, choice: AnnexChoice, store: Store | None = None) -> list[An
     if "zones_blanches" in choice.sections:
         tables += white_zone_tables(ws, choice)
     if store is not None:
-        tables += session_tables(store, choice)
+        tables += session_tables(store, choice, ws.key)
     if "sources" in choice.sections:
         tables.append(sources_table(ws))
     return unique_keys(tables)
@@ -286,10 +286,10 @@ def csv_zip(tables: list[AnnexTable], context: str) -> bytes:
     return buffer.getvalue()
 
 
-def session_tables(store: Store, choice: AnnexChoice) -> list[AnnexTable]:
-    """Findings ranked by votes, action sheets and stakeholders of the working-group sessions
-    (those of the chosen territory, or all of them)."""
-    chosen = [x for x in all_sessions(store) if (not choice.territory or x["territory"] in ("", choice.territory))
+def session_tables(store: Store, choice: AnnexChoice, workspace: str | None = None) -> list[AnnexTable]:
+    """Findings ranked by votes, action sheets and stakeholders of the working-group sessions of
+    the workspace (those of the chosen territory and sessions, or all of them)."""
+    chosen = [x for x in all_sessions(store, workspace) if (not choice.territory or x["territory"] in ("", choice.territory))
               and (choice.sessions is None or x["id"] in choice.sessions)]
     labels = theme_labels()
     findings, sheets, partners = [], [], []

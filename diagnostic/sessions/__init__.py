@@ -1,0 +1,1 @@
+"""Working-group sessions: the store (findings, votes, action sheets, stakeholders), identities and roles."""
