@@ -26,12 +26,15 @@ labels = theme_labels()
 themes = ["", *top_themes()]
 territories = ["", *(sorted(ws.groupings[level].unique()) if level != COMMUNE_LEVEL else [])]
 projection = st.query_params.get("projection") == "1"
+LIVE_REFRESH_S = 1.5  # findings and votes reach every page within 3 s (refresh + shared read + drawing)
+DRAFTS = ("finding-text",)  # texts kept aside while the database is down
 UNAVAILABLE = ("La base des séances est momentanément inaccessible. Votre saisie est gardée dans la page : "
                "elle sera réessayée automatiquement, ou cliquez de nouveau dans quelques secondes.")
 
 
 def attempt(action, success: str | None = None) -> bool:
     """Run a store action; a French message on bad input or when the database is down."""
+    st.session_state["wrote"] = True
     try:
         action()
     except InputError as exc:
@@ -62,18 +65,26 @@ def share_link(code: str) -> str:
     return f"{page}?seance={code}"
 
 
-@st.fragment(run_every=2)
-def live_findings(session_id: int, me=None) -> None:
-    """The ranking, refreshed every two seconds for everyone, without reloading the page; votes
-    left and the session state come with it. Without a participant (projection), read-only."""
+def live_read(read):
+    """What a live part reads, or None with a warning while the database is down (it retries)."""
     try:
-        session = store.session_by_id(session_id)
-        ranking = store.ranking(session_id)
-        mine = store.my_votes(me) if me else set()
-        left = store.votes_left(me) if me else 0
+        return read()
     except SQLAlchemyError:
         st.warning("Connexion à la base des séances perdue : nouvel essai dans 2 secondes.")
+        return None
+
+
+@st.fragment(run_every=LIVE_REFRESH_S)
+def live_findings(session_id: int, me=None) -> None:
+    """The ranking, refreshed every 1.5 seconds for everyone, without reloading the page; votes
+    left and the session state come with it. Without a participant (projection), read-only."""
+    fresh = st.session_state.pop("wrote", False)  # the page that just wrote reads afresh, the others share
+    read = live_read(lambda: (store.session_by_id(session_id),
+                              store.ranking(session_id) if fresh else store.live_ranking(session_id),
+                              store.my_votes(me) if me else set(), store.votes_left(me) if me else 0))
+    if read is None:
         return
+    session, ranking, mine, left = read
     closed = session["closed"]
     if closed:
         st.warning("Séance close : elle reste consultable, plus rien n'y est modifié.")
@@ -125,6 +136,9 @@ try:
     me = ui.device_participant(store, found["code"]) if found else None
 except SQLAlchemyError:
     st.error(UNAVAILABLE)
+    for key in DRAFTS:  # what was being typed survives the page that cannot be drawn
+        if st.session_state.get(key):
+            st.session_state[f"draft-{key}"] = st.session_state[key]
     wait_for_database()
     st.stop()
 if me is not None and me.session_id != found["id"]:
@@ -241,6 +255,8 @@ with tab_findings:
     if not closed:
         if st.session_state.pop("finding-clear", False):
             st.session_state["finding-text"] = ""
+        elif "draft-finding-text" in st.session_state:  # typed while the database was down
+            st.session_state["finding-text"] = st.session_state.pop("draft-finding-text")
         with st.form("add-finding"):
             text = st.text_area("Constat", key="finding-text", max_chars=LIMITS["finding"])
             c1, c2, c3 = st.columns(3)
@@ -362,10 +378,8 @@ def describe(field: str, value) -> str:
 @st.fragment(run_every=2)
 def live_sheets(session_id: int) -> None:
     """The session's action sheets as they are now, refreshed for everyone every two seconds."""
-    try:
-        rows = store.sheets(session_id)
-    except SQLAlchemyError:
-        st.warning("Connexion à la base des séances perdue : nouvel essai dans 2 secondes.")
+    rows = live_read(lambda: store.sheets(session_id))
+    if rows is None:
         return
     if not rows:
         st.caption("Aucune fiche-action pour l'instant.")
@@ -416,10 +430,8 @@ with tab_sheets:
 @st.fragment(run_every=2)
 def live_stakeholders(session_id: int) -> None:
     """The partners' positions, refreshed for everyone every two seconds."""
-    try:
-        rows = store.stakeholders(session_id)
-    except SQLAlchemyError:
-        st.warning("Connexion à la base des séances perdue : nouvel essai dans 2 secondes.")
+    rows = live_read(lambda: store.stakeholders(session_id))
+    if rows is None:
         return
     if rows:
         frame = pd.DataFrame([r["data"] for r in rows])

@@ -47,22 +47,21 @@ votes = Table(
     Column("participant_id", ForeignKey("participants.id"), nullable=False, index=True),
     Column("created_at", DateTime, nullable=False, default=_now),
     UniqueConstraint("finding_id", "participant_id", name="one_vote_per_finding"))
-sheets = Table(
-    "action_sheets", metadata, Column("id", Integer, primary_key=True),
-    Column("session_id", ForeignKey("sessions.id"), nullable=False, index=True),
-    Column("version", Integer, nullable=False, default=1), Column("data", JSON, nullable=False), *_authored(),
-    Column("participant_id", ForeignKey("participants.id")),
-    Column("updated_at", DateTime), Column("deleted_at", DateTime), Column("deleted_by", String(120)))
+def _versioned() -> list[Column]:
+    """An item edited by several people: its session, version, data, author and soft deletion."""
+    return [Column("id", Integer, primary_key=True),
+            Column("session_id", ForeignKey("sessions.id"), nullable=False, index=True),
+            Column("version", Integer, nullable=False, default=1), Column("data", JSON, nullable=False), *_authored(),
+            Column("participant_id", ForeignKey("participants.id")),
+            Column("updated_at", DateTime), Column("deleted_at", DateTime), Column("deleted_by", String(120))]
+
+
+sheets = Table("action_sheets", metadata, *_versioned())
 sheet_history = Table(
     "action_sheet_history", metadata, Column("id", Integer, primary_key=True),
     Column("sheet_id", ForeignKey("action_sheets.id"), nullable=False, index=True),
     Column("version", Integer, nullable=False), Column("data", JSON, nullable=False), *_authored())
-stakeholders = Table(
-    "stakeholders", metadata, Column("id", Integer, primary_key=True),
-    Column("session_id", ForeignKey("sessions.id"), nullable=False, index=True),
-    Column("version", Integer, nullable=False, default=1), Column("data", JSON, nullable=False), *_authored(),
-    Column("participant_id", ForeignKey("participants.id")),
-    Column("updated_at", DateTime), Column("deleted_at", DateTime), Column("deleted_by", String(120)))
+stakeholders = Table("stakeholders", metadata, *_versioned())
 join_attempts = Table(
     "join_attempts", metadata, Column("id", Integer, primary_key=True),
     Column("client", String(120), nullable=False, index=True), Column("network", String(120), nullable=False, index=True),
