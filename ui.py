@@ -15,7 +15,7 @@ from diagnostic.access.white_zones import CoverageParams, commune_coverage
 from diagnostic.export.csv import csv_bytes
 from diagnostic.sessions.store import Participant, Store
 from diagnostic.profile import Profile, alerts_overview, commune_card, indicator_profile, key_figures
-from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, levels
+from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, group_of, levels
 from diagnostic.topology import Topology, encode
 from diagnostic.workspace import (Workspace, available_workspaces, default_workspace_path, load_workspace,
                                   sessions_url, version)
@@ -83,6 +83,19 @@ def _topology(path: str, stamp: tuple, level: str, _ws: Workspace) -> Topology:
 def topology(ws: Workspace, level: str) -> Topology:
     """The shapes of a level (communes or groups) for maps, cached per workspace version."""
     return _topology(str(ws.path), version(ws.path), level, ws)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _group_colours(path: str, stamp: tuple, level: str, _ws: Workspace) -> dict[str, str]:
+    from diagnostic.maps import group_colours
+    return group_colours(_ws.communes, group_of(_ws.communes, _ws.groupings, level))
+
+
+def group_colours(ws: Workspace, level: str) -> dict[str, str] | None:
+    """The colours of a level's groups (neighbours never alike), cached per workspace version."""
+    if level == COMMUNE_LEVEL or level not in ws.groupings.columns:
+        return None
+    return _group_colours(str(ws.path), version(ws.path), level, ws)
 
 
 def level_selector(ws: Workspace) -> str:

@@ -16,7 +16,7 @@ from jinja2 import Template
 
 from diagnostic.indicators import MIN_POPULATION_SHARE, Indicator, class_breaks, classify, fmt_number
 from diagnostic.profile import SECRET_LABEL, Profile
-from diagnostic.territory import COMMUNE_LEVEL, WGS84, group_of, metric_crs
+from diagnostic.territory import COMMUNE_LEVEL, WGS84, group_adjacency, group_of, metric_crs
 from diagnostic.themes import MODES, PUBLICS, theme_labels, top_theme, top_themes
 from diagnostic.topology import Topology
 
@@ -248,8 +248,9 @@ def completeness_texts(table: pd.DataFrame) -> pd.Series:
 
 
 def territory_map(topology: Topology, communes: gpd.GeoDataFrame, groupings: pd.DataFrame,
-                  level: str) -> tuple[OfflineMap, Legend]:
-    """Communes coloured by their group at a level (by population class at commune level)."""
+                  level: str, colours: dict[str, str] | None = None) -> tuple[OfflineMap, Legend]:
+    """Communes coloured by their group at a level (by population class at commune level); the
+    groups' `colours` (see group_colours) are computed when not given."""
     names = communes.set_index("code_insee")["name"]
     population = communes.set_index("code_insee")["population"]
     tooltip = {"Commune": names, "Code INSEE": names.index.to_series(),
@@ -263,12 +264,28 @@ def territory_map(topology: Topology, communes: gpd.GeoDataFrame, groupings: pd.
         return fmap, Legend("Population", colours, class_labels(breaks, "hab."))
     groups = group_of(communes, groupings, level)
     names_sorted = sorted(groups.unique())
+    chosen = colours or group_colours(communes, groups)
     rank = groups.map({name: i for i, name in enumerate(names_sorted)}).astype(float)
-    colours = [QUALITATIVE[i % len(QUALITATIVE)] for i in range(len(names_sorted))]
+    colours = [chosen[name] for name in names_sorted]
     breaks = [i + 0.5 for i in range(len(names_sorted) - 1)]
     fmap = choropleth(topology, rank, breaks, colours, tooltip, groups=groups,
                       place_labels=group_label_points(communes, groups))
     return fmap, Legend(level, colours, names_sorted)
+
+
+def group_colours(communes: gpd.GeoDataFrame, groups: pd.Series) -> dict[str, str]:
+    """A colour per group such that two neighbouring groups never share one (DSATUR colouring of
+    the adjacency: the group with the most differently coloured neighbours is coloured first)."""
+    neighbours = group_adjacency(communes, groups)
+    index: dict[str, int] = {}
+    while len(index) < len(neighbours):
+        def saturation(g: str) -> tuple[int, int, str]:
+            used = {index[n] for n in neighbours[g] if n in index}
+            return (len(used), len(neighbours[g]), g)
+        group = max((g for g in neighbours if g not in index), key=saturation)
+        taken = {index[n] for n in neighbours[group] if n in index}
+        index[group] = next(i for i in range(len(neighbours) + 1) if i not in taken)
+    return {g: QUALITATIVE[i % len(QUALITATIVE)] for g, i in index.items()}
 
 
 def group_label_points(communes: gpd.GeoDataFrame, groups: pd.Series) -> list[tuple[float, float, str]]:

@@ -80,3 +80,18 @@ def group_geometry(communes: gpd.GeoDataFrame, groupings: pd.DataFrame,
     frame = communes[["code_insee", "geometry"]].copy()
     frame["group"] = group_of(communes, groupings, level).to_numpy()
     return frame.dissolve(by="group", as_index=False)[["group", "geometry"]]
+
+
+def group_adjacency(communes: gpd.GeoDataFrame, groups: pd.Series, tolerance_m: float = 50.0) -> dict[str, set[str]]:
+    """For each group, the groups it borders (borders closer than `tolerance_m` count: boundary
+    files often leave slivers between neighbours)."""
+    frame = gpd.GeoDataFrame({"group": groups.reindex(communes["code_insee"]).to_numpy()},
+                             geometry=communes.geometry.to_numpy(), crs=communes.crs).to_crs(metric_crs(communes))
+    shapes = frame.dissolve(by="group", as_index=False)
+    shapes["geometry"] = shapes.buffer(tolerance_m / 2)
+    pairs = gpd.sjoin(shapes, shapes, predicate="intersects")
+    neighbours: dict[str, set[str]] = {g: set() for g in shapes["group"]}
+    for left, right in zip(pairs["group_left"], pairs["group_right"], strict=True):
+        if left != right:
+            neighbours[left].add(right)
+    return neighbours

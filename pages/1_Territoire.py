@@ -18,7 +18,8 @@ if level == COMMUNE_LEVEL:
 else:
     st.subheader(f"{ws.groupings[level].nunique()} groupes · {level}")
 
-fmap, legend = maps.territory_map(ui.topology(ws, COMMUNE_LEVEL), ws.communes, ws.groupings, level)
+fmap, legend = maps.territory_map(ui.topology(ws, COMMUNE_LEVEL), ws.communes, ws.groupings, level,
+                                  ui.group_colours(ws, level))
 col_map, col_legend = st.columns([4, 1])
 with col_map:
     state = st_folium(fmap, key=f"territory-map-{level}", height=560, use_container_width=True,

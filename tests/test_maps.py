@@ -146,3 +146,30 @@ def test_group_names_are_written_inside_their_group(demo):
         assert maps.short_group_name(groups.loc[inside["code_insee"].iloc[0]]) == text
     assert maps.short_group_name("Communauté de communes des Coteaux") == "CC des Coteaux"
     assert maps.short_group_name("Territoire du Centre") == "Centre"
+
+
+def neighbouring_groups(communes, groups) -> set[tuple[str, str]]:
+    """Pairs of groups with two communes that touch, found here commune by commune (no dissolve)."""
+    metric = communes.to_crs("EPSG:2154").set_index("code_insee").geometry
+    pairs = set()
+    codes = list(metric.index)
+    tree = shapely.STRtree(metric.to_numpy())
+    for i, code in enumerate(codes):
+        for j in tree.query(metric.iloc[i].buffer(30), predicate="intersects"):
+            a, b = groups[code], groups[codes[j]]
+            if a != b:
+                pairs.add(tuple(sorted((a, b))))
+    return pairs
+
+
+def test_neighbouring_groups_never_share_a_colour_on_the_demo():
+    from diagnostic.maps import group_colours
+    from diagnostic.territory import group_of
+    from diagnostic.workspace import DEMO_WORKSPACE, load_workspace
+    ws = load_workspace(DEMO_WORKSPACE)
+    for level in ws.groupings.columns:
+        groups = group_of(ws.communes, ws.groupings, level)
+        colours = group_colours(ws.communes, groups)
+        pairs = neighbouring_groups(ws.communes, groups)
+        assert pairs and all(colours[a] != colours[b] for a, b in pairs), level
+        assert len(set(colours.values())) <= 5  # a map of regions needs few colours

@@ -201,3 +201,22 @@ def test_annex_in_three_formats_at_departement_and_territory_level(built, real_d
     share = round(100 * known / sum(int(r["population_municipale"]) for r in communes))
     department = french_csv(folder / "d-csv" / "profil_taux_pauvrete.csv").set_index("Territoire").loc["Département"]
     assert department["Population couverte (%)"] == share
+
+
+def test_touching_epci_of_herault_never_share_a_colour(built, real_data):
+    dept, path, _ = built
+    if dept != "34":
+        pytest.skip("17 EPCI in Hérault")
+    from diagnostic.maps import group_colours
+    from diagnostic.territory import group_of
+    ws = load_workspace(path)
+    groups = group_of(ws.communes, ws.groupings, "EPCI")
+    colours = group_colours(ws.communes, groups)
+    # adjacency from the raw boundaries and the raw EPCI membership, commune by commune
+    epci = {r["code_insee"]: r["epci_nom"] for r in read_rows(real_data / dept / "communes.csv")}
+    features = json.loads((real_data / dept / "communes.geojson").read_text(encoding="utf-8"))["features"]
+    shapes = {f["properties"]["code_insee"]: shape(f["geometry"]).buffer(0) for f in features}
+    pairs = {tuple(sorted((epci[a], epci[b]))) for a in shapes for b in shapes
+             if a < b and epci[a] != epci[b] and shapes[a].distance(shapes[b]) < 1e-4}
+    assert len(colours) == 17 and len(pairs) > 20
+    assert all(colours[a] != colours[b] for a, b in pairs) and len(set(colours.values())) <= 5

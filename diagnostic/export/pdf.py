@@ -139,8 +139,9 @@ def territory_blocks(ws, communes, level, grouped, found, draw) -> list[dict]:
     if grouped:
         groups = group_of(ws.communes, ws.groupings, level)  # same colours as the Territoire page
         names = sorted(groups.unique())
-        colours = [maps.QUALITATIVE[i % len(maps.QUALITATIVE)] for i in range(len(names))]
-        fills = [colours[names.index(g)] for g in groups.reindex(communes["code_insee"])]
+        chosen = maps.group_colours(ws.communes, groups)  # neighbours never share a colour
+        colours = [chosen[name] for name in names]
+        fills = [chosen[g] for g in groups.reindex(communes["code_insee"])]
         labels = [(lon, lat, text) for lat, lon, text in maps.group_label_points(ws.communes, groups)]
         blocks.append({"heading": f"{len(names)} groupes · {level}",
                        "svg": svg_map(communes, fills, labels=labels, **draw),
