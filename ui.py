@@ -208,7 +208,7 @@ def _store(url: str) -> Store:
     return Store(url)
 
 
-def store(ws: Workspace | None = None) -> Store:
+def store() -> Store:
     """The sessions' database of the server (one for every workspace, so that a join code is found
     whatever workspace is open; one engine per server, shared by all users)."""
     return _store(sessions_url())

@@ -147,9 +147,7 @@ def sessions_url() -> str:
     """The sessions' database of the server, shared by every workspace so that a join code leads
     to its session whatever workspace a browser has open: $PTI_DATABASE_URL (PostgreSQL), else
     ``seances.sqlite`` in the workspaces root."""
-    root = workspaces_root()
-    root.mkdir(parents=True, exist_ok=True)
-    return os.environ.get("PTI_DATABASE_URL") or f"sqlite:///{root / 'seances.sqlite'}"
+    return os.environ.get("PTI_DATABASE_URL") or f"sqlite:///{workspaces_root() / 'seances.sqlite'}"
 
 
 def new_workspace_path(name: str) -> Path:

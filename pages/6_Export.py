@@ -47,7 +47,7 @@ with st.expander("Zones blanches retenues pour l'annexe", expanded=True):
             save_retained_coverage(ws.path, [*ws.retained_coverage, params])
             st.rerun()
 
-store = ui.store(ws)
+store = ui.store()
 sessions = all_sessions(store, ws.key)
 chosen_sessions = st.multiselect(
     "Séances de travail reprises dans l'annexe", [s["id"] for s in sessions], default=[s["id"] for s in sessions],

@@ -21,7 +21,7 @@ from diagnostic.themes import theme_labels, top_themes
 
 ws = ui.setup("Séances de travail")
 level = ui.level_selector(ws)
-store = ui.store(ws)
+store = ui.store()
 labels = theme_labels()
 themes = ["", *top_themes()]
 territories = ["", *(sorted(ws.groupings[level].unique()) if level != COMMUNE_LEVEL else [])]
@@ -169,13 +169,12 @@ def join_form(code: str) -> None:
         organisation = st.text_input("Votre organisation", key="join-org", max_chars=LIMITS["organisation"])
         if st.form_submit_button("Rejoindre", type="primary"):
             def join_it():
-                target = store.session(typed)
+                wanted = normalise_code(typed)
                 client, network = ui.client_keys()
-                token = ui.device_participant(store, target["code"])
-                who = store.join(typed, name, organisation, client, network,
-                                 token=token.token if token else None)
-                st.session_state["code"] = target["code"]
-                st.session_state.setdefault("tokens", {})[target["code"]] = who.token
+                known = ui.device_participant(store, wanted)  # this device joined before: same identity
+                who = store.join(wanted, name, organisation, client, network, token=known.token if known else None)
+                st.session_state["code"] = wanted
+                st.session_state.setdefault("tokens", {})[wanted] = who.token
             if attempt(join_it):
                 st.rerun()
 

@@ -29,6 +29,15 @@ def store(request, tmp_path):
         conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
 
 
+def at_once(function, arguments) -> None:
+    """Run `function` on every argument in its own thread, all at the same time."""
+    threads = [threading.Thread(target=function, args=(a,)) for a in arguments]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def test_session_join_and_isolation(store):
     code, animateur = store.create_session("Mobilité — Territoire du Centre", "Claire", "Conseil départemental",
                                            theme="mobilite", territory="Territoire du Centre")
@@ -134,11 +143,7 @@ def test_twenty_writers_at_once_lose_nothing(store):
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(w,)) for w in writers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(work, writers)
     assert errors == []
     ranking = store.ranking(animateur.session_id)
     assert len(ranking) == 50 + 20 * 50
@@ -246,11 +251,7 @@ def test_forty_concurrent_votes_stay_within_the_allowance(store):
         except InputError:
             refused.append(finding_id)
 
-    threads = [threading.Thread(target=click, args=(i,)) for i in ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(click, ids)
     assert store.votes_left(alice) == 0 and len(store.my_votes(alice)) == 3 and len(refused) == 37
 
 

@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Engine
@@ -88,6 +89,8 @@ class Store:
 
     def __init__(self, url: str):
         sqlite = url.startswith("sqlite")
+        if sqlite and url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         # a working group is 10-30 people, each page refreshing every 2 s: enough connections for all
         args = {"pool_size": 20, "max_overflow": 40, **({"connect_args": {"timeout": 30}} if sqlite else {})}
         self.engine: Engine = create_engine(url, pool_pre_ping=True, **args)  # writes
@@ -328,11 +331,7 @@ class Store:
         return expected_version + 1
 
     def sheets(self, session_id: int, include_deleted: bool = False) -> list[dict]:
-        query = select(sheets).where(sheets.c.session_id == session_id).order_by(sheets.c.id)
-        if not include_deleted:
-            query = query.where(sheets.c.deleted_at.is_(None))
-        with self.reader.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+        return self._items(sheets, session_id, include_deleted)
 
     def history(self, sheet_id: int) -> list[dict]:
         with self.reader.connect() as conn:
@@ -361,11 +360,7 @@ class Store:
             return stakeholder_id
 
     def stakeholders(self, session_id: int, include_deleted: bool = False) -> list[dict]:
-        query = select(stakeholders).where(stakeholders.c.session_id == session_id).order_by(stakeholders.c.id)
-        if not include_deleted:
-            query = query.where(stakeholders.c.deleted_at.is_(None))
-        with self.reader.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+        return self._items(stakeholders, session_id, include_deleted)
 
     def delete_stakeholder(self, who: Participant, stakeholder_id: int) -> None:
         self._soft_delete(stakeholders, who, stakeholder_id)
@@ -373,7 +368,15 @@ class Store:
     def restore_stakeholder(self, who: Participant, stakeholder_id: int) -> None:
         self._soft_delete(stakeholders, who, stakeholder_id, restore=True)
 
-    # --- soft deletion -------------------------------------------------------------------------
+    # --- versioned items and soft deletion -----------------------------------------------------
+
+    def _items(self, table, session_id: int, include_deleted: bool) -> list[dict]:
+        """A session's action sheets or stakeholders, oldest first (removed ones when asked)."""
+        query = select(table).where(table.c.session_id == session_id).order_by(table.c.id)
+        if not include_deleted:
+            query = query.where(table.c.deleted_at.is_(None))
+        with self.reader.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
 
     def _soft_delete(self, table, who: Participant, row_id: int, restore: bool = False) -> None:
         """Remove (or restore) an item of the caller's session: its author or a facilitator only."""

@@ -214,9 +214,7 @@ def test_white_zone_settings_retained_by_the_group_are_printed_in_the_annex(app_
 def server_store():
     """The sessions' database of the test server (its workspaces root, see tests/browser.py)."""
     from diagnostic.sessions.store import Store
-    root = APP_WORKSPACE[0].parent / "espaces"
-    root.mkdir(exist_ok=True)
-    return Store(f"sqlite:///{root / 'seances.sqlite'}")
+    return Store(f"sqlite:///{APP_WORKSPACE[0].parent / 'espaces' / 'seances.sqlite'}")
 
 
 def join(browser, url, code, name, organisation, viewport=None):
