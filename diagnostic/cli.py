@@ -23,8 +23,8 @@ from diagnostic.export.annex import AnnexChoice, annex_context, annex_tables
 from diagnostic.export.csv import csv_bytes, write_csv_folder
 from diagnostic.export.excel import workbook_bytes
 from diagnostic.export.pdf import TITLE, annex_pdf
-from diagnostic.io.offer_files import FORMATS
-from diagnostic.offer import import_offer
+from diagnostic.io.offer_files import FORMATS, FileDefaults
+from diagnostic.offer_import import import_offer
 from diagnostic.profile import SECRET_LABEL, indicator_profile
 from diagnostic.sessions.store import Store
 from diagnostic.territory import levels
@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     offer.add_argument("file", type=Path, metavar="FICHIER", help="fichier CSV, Excel ou JSON")
     offer.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
     offer.add_argument("--format", choices=list(FORMATS), help="format du fichier")
+    offer.add_argument("--theme", default="", help="thématique de tout le fichier, pour un fichier sans colonne de "
+                                                   "thématiques (ex. numerique)")
+    offer.add_argument("--public", default="", help="public de tout le fichier (ex. tous-publics)")
+    offer.add_argument("--mode", default="", help="mode d'accueil de tout le fichier (en-presentiel, a-distance, "
+                                                  "itinerant)")
 
     gtfs = sub.add_parser("import-gtfs", help="importer les arrêts d'un flux GTFS de transport public",
                           description="Ajoute les arrêts situés dans le territoire, avec le nombre de "
@@ -172,10 +177,16 @@ def main(argv: list[str] | None = None) -> int:
             for line in report.details():
                 print(f"  {line}")
         elif args.command == "import-offer":
-            report = import_offer(load_workspace(args.workspace), args.file, args.format)
+            defaults = FileDefaults(args.theme, args.public, args.mode)
+            fmt = args.format or ("csv" if defaults != FileDefaults() else None)
+            report = import_offer(load_workspace(args.workspace), args.file, fmt, defaults=defaults)
             print(report.summary())
             for merge in report.merges:
                 print(f"  fusionné : « {merge.merged_name} » avec « {merge.kept_name} » ({merge.reason})")
+            for line in report.stale:
+                print(f"  ignoré : {line}")
+            for error in report.ignored:
+                print(f"  ignoré : {error.french()}")
             for error in report.errors:
                 print(f"  refusé : {error.french()}", file=sys.stderr)
         elif args.command == "import-gtfs":

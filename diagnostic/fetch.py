@@ -23,7 +23,7 @@ import pandas as pd
 from diagnostic.errors import InputError
 from diagnostic.io.offer_files import read_any
 from diagnostic.io.tables import MAX_FILE_BYTES
-from diagnostic.offer import import_offer
+from diagnostic.offer_import import import_offer
 from diagnostic.workspace import Workspace, create_workspace, load_workspace
 
 GEO_API = "https://geo.api.gouv.fr"

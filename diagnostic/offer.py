@@ -1,6 +1,9 @@
-"""The insertion offer: services in the data·inclusion model, themes, placement, deduplication.
+"""The insertion offer: services in the data·inclusion model, themes, deduplication, inventory.
 
-A service row (the workspace file ``offer.csv``) has: id, name, structure, siret, themes, publics,
+The workspace file ``offer.csv`` keeps every imported record as it came (one row per record of a
+source, in import order); the offer users see is computed from it by folding the duplicates of
+different sources into the first one (``fold_offer``), so that re-importing or replacing a file never
+loses what another file brought. A row has: id, name, structure, siret, themes, publics,
 modes, zone_type, zone_code, address, postcode, code_insee, lat, lon, precision, source, updated,
 capacity, merged_from. List fields are stored joined with ``|``.
 
@@ -12,16 +15,14 @@ stops in several places (one row per stop).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from diagnostic.errors import InputError
-from diagnostic.io import offer_files
-from diagnostic.io.offer_files import LineError
+from diagnostic.territory import departement_of
 from diagnostic.themes import MODES, PUBLICS, normalise_name, theme_labels, top_theme, top_themes
 
 
@@ -82,22 +83,10 @@ class MergeResult:
 
 
 def merge_offer(existing: pd.DataFrame, incoming: pd.DataFrame) -> MergeResult:
-    """Add incoming records to the offer, folding duplicates from another source into the record
-    already there: same SIRET with a theme in common, or the same name within 150 m.
-
-    A record with the same id as an existing one replaces it (re-importing a file updates it),
-    unless the existing one is more recent: an older list never overwrites a newer one.
-    """
-    known = existing.set_index("id")["updated"].to_dict()
+    """Add incoming records to an offer, folding duplicates from another source into the record
+    already there: same SIRET with a theme in common, or the same name within 150 m."""
+    rows = existing.to_dict("records")
     merges: list[Merge] = []
-    stale = [r for r in incoming.to_dict("records") if r["id"] in known and known[r["id"]] > (r["updated"] or "")]
-    for r in stale:
-        merges.append(Merge(r["id"], r["name"], r["id"], r["name"],
-                            f"version plus ancienne ({r['updated'] or 'date inconnue'}) que celle déjà "
-                            f"importée ({known[r['id']]}) : ignorée"))
-    incoming = incoming[~incoming["id"].isin([r["id"] for r in stale])]
-    base = existing[~existing["id"].isin(incoming["id"])]
-    rows = base.to_dict("records")
     by_siret: dict[str, list[int]] = {}
     by_name: dict[str, list[int]] = {}
 
@@ -119,6 +108,57 @@ def merge_offer(existing: pd.DataFrame, incoming: pd.DataFrame) -> MergeResult:
         rows[i] = _fold(rows[i], record)
     offer = pd.DataFrame(rows, columns=COLUMNS) if rows else empty_offer()
     return MergeResult(offer, merges)
+
+
+def fold_offer(records: pd.DataFrame) -> MergeResult:
+    """The offer as users see it, from the records as imported."""
+    return merge_offer(empty_offer(), records)
+
+
+LIST_VINTAGE = re.compile(r"^(?P<family>.+) \((?P<date>\d{4}-\d{2}(?:-\d{2})?)\)$")
+
+
+@dataclass
+class RecordUpdate:
+    """The records of a workspace after an import, and what the import replaced or ignored."""
+
+    records: pd.DataFrame
+    stale: list[str] = field(default_factory=list)  # French sentences: incoming records ignored
+    superseded: int = 0  # records of an older vintage of the same list, removed
+    applied: int = 0  # incoming records added or replacing one
+
+
+def update_records(records: pd.DataFrame, incoming: pd.DataFrame, departements: set[str]) -> RecordUpdate:
+    """Records with an import applied: a record with the same id is replaced in place (re-importing
+    a file updates it) unless the one there is more recent; a dated list (« France services
+    (2022-12-01) ») replaces the records of an older vintage of the same list in the départements it
+    covers, and an older list never replaces a newer one."""
+    stale: list[str] = []
+    dated = {LIST_VINTAGE.match(s).groups() for s in incoming["source"] if LIST_VINTAGE.match(s)}
+    older = pd.Series(False, index=records.index)
+    for family, date in dated:
+        vintages = records["source"].map(lambda s: LIST_VINTAGE.match(s))
+        same = vintages.map(lambda m: m is not None and m["family"] == family)
+        newest = max((m["date"] for m in vintages[same]), default="")
+        if newest > date:
+            stale.append(f"liste « {family} » du {date} plus ancienne que celle du {newest} déjà importée : "
+                         "ignorée")
+            return RecordUpdate(records, stale)
+        covered = records["code_insee"].map(lambda c: bool(c) and departement_of(c) in departements)
+        older |= same & vintages.map(lambda m: m is not None and m["date"] < date) & covered
+    records = records[~older]
+    known = records.set_index("id")["updated"].to_dict()
+    fresh: dict[str, dict] = {}
+    for record in incoming.to_dict("records"):
+        if record["id"] in known and known[record["id"]] > (record["updated"] or ""):
+            stale.append(f"« {record['name']} » : version plus ancienne ({record['updated'] or 'date inconnue'}) "
+                         f"que celle déjà importée ({known[record['id']]}), ignorée")
+        else:
+            fresh[record["id"]] = record
+    rows = [fresh.pop(r["id"], r) for r in records.to_dict("records")]
+    rows += list(fresh.values())
+    frame = pd.DataFrame(rows, columns=COLUMNS) if rows else empty_offer()
+    return RecordUpdate(frame, stale, int(older.sum()), len(incoming) - len(stale))
 
 
 def _find_duplicate(rows, record, by_siret, by_name) -> tuple[int, str] | None:
@@ -159,185 +199,6 @@ def _fold(kept: dict, other: dict) -> dict:
     capacities = [c for c in (kept["capacity"], other["capacity"]) if not pd.isna(c)]
     merged["capacity"] = max(capacities) if capacities else np.nan
     return merged
-
-
-# --- placing records on the territory and importing a file --------------------------------------
-
-FRANCE_BOXES = [(41.0, 51.3, -5.5, 9.9),  # metropolitan France and Corsica
-                (15.8, 16.6, -61.9, -61.0), (14.3, 14.9, -61.3, -60.8),  # Guadeloupe, Martinique
-                (2.0, 6.0, -54.7, -51.5), (-21.5, -20.8, 55.2, 55.9), (-13.1, -12.6, 44.9, 45.4)]
-
-
-def in_france(lat: float, lon: float) -> bool:
-    return any(a <= lat <= b and c <= lon <= d for a, b, c, d in FRANCE_BOXES)
-
-
-def place(records: pd.DataFrame, communes: gpd.GeoDataFrame, file: str) -> tuple[pd.DataFrame, list[LineError]]:
-    """Locate each candidate record in a commune of the workspace.
-
-    Coordinates give an exact point (its commune found by the polygons); without them the record
-    is placed at its commune's centre (from the INSEE code, else an unambiguous postcode) and
-    flagged as approximate. A remote-only service may have no place.
-    Returns the placed records (offer columns) and the line errors.
-    """
-    errors: list[LineError] = []
-    centres = communes.set_index("code_insee").geometry.representative_point()
-    by_postcode: dict[str, list[str]] = {}
-    for code, postcodes in zip(communes["code_insee"], communes.get("postcodes", pd.Series("", index=communes.index)), strict=True):
-        for postcode in str(postcodes or "").split("|"):
-            if postcode:
-                by_postcode.setdefault(postcode, []).append(code)
-    names = communes["name"].map(normalise_name)
-    by_name = dict(zip(names[~names.duplicated(keep=False)], communes["code_insee"][~names.duplicated(keep=False)],
-                       strict=True))
-    rows = []
-    points = _points(records, file, errors)
-    located = _commune_of(points, communes)
-    for idx, record in records.iterrows():
-        line = int(record["line"])
-        if not str(record["name"]).strip():
-            errors.append(LineError(file, line, "nom", "le nom du service est vide."))
-            continue
-        row = {c: record.get(c, "") for c in COLUMNS if c in record.index}
-        row.update(precision="", merged_from=[], capacity=_number(record["capacity"]))
-        if idx in points.index:
-            if idx not in located.index:
-                errors.append(LineError(file, line, "latitude/longitude",
-                                        "le point est hors du territoire de l'espace de travail."))
-                continue
-            row.update(lat=points.at[idx, "lat"], lon=points.at[idx, "lon"],
-                       code_insee=located[idx], precision=PRECISION_EXACT)
-        elif any(e.line == line for e in errors):
-            continue  # its coordinates were refused
-        else:
-            code = _commune_from_codes(record, centres.index, by_postcode, by_name)
-            if isinstance(code, str) and code in centres.index:
-                row.update(lat=round(centres[code].y, 6), lon=round(centres[code].x, 6),
-                           code_insee=code, precision=PRECISION_COMMUNE)
-            elif record["modes"] == ["a-distance"]:
-                row.update(lat=np.nan, lon=np.nan, code_insee="", zone_type=record["zone_type"] or "departement")
-            else:
-                errors.append(LineError(file, line, code[0], code[1]))
-                continue
-        rows.append(row)
-    frame = pd.DataFrame(rows, columns=COLUMNS) if rows else empty_offer()
-    return frame, errors
-
-
-def _number(text) -> float:
-    try:
-        return float(str(text).replace(",", ".")) if str(text).strip() else np.nan
-    except ValueError:
-        return np.nan
-
-
-def _points(records: pd.DataFrame, file: str, errors: list) -> pd.DataFrame:
-    """Records with usable coordinates; bad or foreign coordinates are reported."""
-    out = {}
-    for idx, record in records.iterrows():
-        lat_text, lon_text = str(record["lat"]).strip(), str(record["lon"]).strip()
-        if not lat_text and not lon_text:
-            continue
-        line = int(record["line"])
-        try:
-            lat, lon = float(lat_text.replace(",", ".")), float(lon_text.replace(",", "."))
-        except ValueError:
-            errors.append(LineError(file, line, "latitude/longitude",
-                                    f"coordonnées illisibles « {lat_text} ; {lon_text} » : écrivez des "
-                                    "degrés décimaux (ex. 48,79 et 2,45)."))
-            continue
-        if not in_france(lat, lon):
-            hint = ("latitude et longitude semblent inversées." if in_france(lon, lat)
-                    else "ce point n'est pas en France : vérifiez qu'il s'agit de degrés décimaux "
-                         "(WGS84) et non de Lambert-93.")
-            errors.append(LineError(file, line, "latitude/longitude", f"coordonnées ({lat}, {lon}) : {hint}"))
-            continue
-        out[idx] = (lat, lon)
-    return pd.DataFrame.from_dict(out, orient="index", columns=["lat", "lon"])
-
-
-def _commune_of(points: pd.DataFrame, communes: gpd.GeoDataFrame) -> pd.Series:
-    """The commune code under each point (points outside every commune are left out)."""
-    if points.empty:
-        return pd.Series(dtype=str)
-    gdf = gpd.GeoDataFrame(index=points.index, geometry=gpd.points_from_xy(points["lon"], points["lat"]),
-                           crs=communes.crs)
-    joined = gpd.sjoin(gdf, communes[["code_insee", "geometry"]], predicate="within", how="inner")
-    return joined[~joined.index.duplicated()]["code_insee"]
-
-
-def _commune_from_codes(record, codes: pd.Index, by_postcode: dict, by_name: dict) -> str | tuple[str, str]:
-    """The commune of a record from its INSEE code (or its name, when unambiguous) or its
-    postcode, or (field, reason) when it cannot be found."""
-    code = str(record["code_insee"]).strip()
-    if code:
-        if code in codes:
-            return code
-        if code.isdigit() and code.zfill(5) in codes:  # leading zero lost by a spreadsheet
-            return code.zfill(5)
-        if normalise_name(code) in by_name:
-            return by_name[normalise_name(code)]
-        return "code_insee", f"la commune « {code} » n'est pas dans le territoire de l'espace de travail."
-    postcode = str(record["postcode"]).strip()
-    if postcode:
-        matches = by_postcode.get(postcode.zfill(5), [])
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            return "code_postal", (f"le code postal « {postcode} » couvre {len(matches)} communes : "
-                                   "indiquez le code INSEE ou les coordonnées.")
-        return "code_postal", f"le code postal « {postcode} » ne correspond à aucune commune du territoire."
-    return "localisation", "ni coordonnées, ni code commune, ni code postal : le service ne peut être placé."
-
-
-@dataclass
-class ImportReport:
-    """What an import did: records added, duplicates merged, lines refused."""
-
-    file: str
-    format: str
-    imported: int
-    merges: list[Merge]
-    errors: list[LineError]
-
-    def summary(self) -> str:
-        return (f"{self.imported} service(s) importé(s) depuis « {self.file} », "
-                f"{len(self.merges)} doublon(s) fusionné(s), {len(self.errors)} ligne(s) refusée(s).")
-
-
-def import_offer(ws, path: Path, fmt: str | None = None, mapping: dict | None = None,
-                 display_name: str | None = None) -> ImportReport:
-    """Read an offer file, place and deduplicate its records, and save the workspace's offer.
-
-    Nothing is written when the file cannot be read or when none of its lines can be imported.
-    """
-    file = display_name or Path(path).name
-    fmt = fmt or offer_files.detect_format(list(offer_files.read_any(path).columns))
-    if fmt == "datainclusion":
-        records, errors = offer_files.read_datainclusion(path, ws.offer)
-    elif fmt == "mednum":
-        records, errors = offer_files.read_mednum(path)
-    elif fmt == "france-services":
-        records, errors = offer_files.read_france_services(path)
-    elif fmt == "csv":
-        records, errors = offer_files.read_partner(path, mapping)
-    else:
-        raise InputError(f"format inconnu « {fmt} ».", field="--format",
-                         fix=f"Formats possibles : {', '.join(offer_files.FORMATS)}.")
-    for error in errors:
-        error.file = file
-    refused = {e.line for e in errors}
-    placed, place_errors = place(records[~records["line"].isin(refused)], ws.communes, file)
-    errors = sorted(errors + place_errors, key=lambda e: e.line)
-    if placed.empty:
-        first = "; ".join(e.french() for e in errors[:3])
-        raise InputError(f"aucune ligne n'a pu être importée ({len(errors)} erreur(s)). {first}",
-                         file=file, fix="Corrigez le fichier ou choisissez un autre format ; "
-                                        "l'espace de travail n'a pas été modifié.")
-    result = merge_offer(ws.offer, placed)
-    write_offer(result.offer, ws.path / OFFER_FILE)
-    return ImportReport(file, fmt, len(placed), result.merges, errors)
-
 
 
 # --- inventory: filters, territory × theme table, list -----------------------------------------

@@ -20,6 +20,27 @@ def is_commune_code(code: object) -> bool:
     return isinstance(code, str) and bool(CODE_PATTERN.match(code))
 
 
+# Boxes (south, north, west, east in degrees) around metropolitan France and the DROM
+FRANCE_BOXES = [(41.0, 51.3, -5.5, 9.9),  # metropolitan France and Corsica
+                (15.8, 16.6, -61.9, -61.0), (14.3, 14.9, -61.3, -60.8),  # Guadeloupe, Martinique
+                (2.0, 6.0, -54.7, -51.5), (-21.5, -20.8, 55.2, 55.9), (-13.1, -12.6, 44.9, 45.4)]
+
+
+def in_france(lat: float, lon: float) -> bool:
+    """True for a point (WGS84 degrees) in France."""
+    return any(a <= lat <= b and c <= lon <= d for a, b, c, d in FRANCE_BOXES)
+
+
+def departement_of(code: str) -> str:
+    """The département of a commune code or a postcode (5 characters; 97x overseas, 20 = Corsica)."""
+    code = str(code).strip()
+    if code.isdigit() and len(code) == 4:
+        code = code.zfill(5)
+    if code.startswith("97"):
+        return code[:3]
+    return code[:2]
+
+
 def metric_crs(communes: gpd.GeoDataFrame) -> str:
     """Lambert-93 for metropolitan France, an estimated UTM zone overseas (codes 97x/98x)."""
     codes = communes["code_insee"].astype(str)

@@ -33,8 +33,9 @@ from diagnostic.errors import InputError
 from diagnostic.indicator_import import (MAPPINGS_FILE, ImportReport, TableMapping, catalogue_with,
                                          read_indicator_table, remember_mapping, selectable_indicators)
 from diagnostic.io import geo, tables
+from diagnostic.io.lock import workspace_lock
 from diagnostic.io.text import clean_text
-from diagnostic.offer import OFFER_FILE, read_offer, write_offer
+from diagnostic.offer import OFFER_FILE, fold_offer, read_offer, write_offer
 from diagnostic.themes import normalise_name
 from diagnostic.access.transit import STOPS_FILE, read_stops
 from diagnostic.access.white_zones import CoverageParams
@@ -61,10 +62,11 @@ class Workspace:
     groupings: pd.DataFrame
     catalogue: Catalogue
     values: pd.DataFrame
-    offer: pd.DataFrame
+    offer: pd.DataFrame  # as users see it: duplicates of different sources folded
     stops: pd.DataFrame
     correspondence: pd.DataFrame = field(default_factory=NO_CORRESPONDENCE.copy)  # former → current code
     retained_coverage: tuple[CoverageParams, ...] = ()  # white-zone settings retained for the annex
+    offer_records: pd.DataFrame | None = None  # the offer's records as imported (``offer.csv``)
     memo: dict = field(default_factory=dict, repr=False)  # results computed on this loaded version
 
     @property
@@ -95,7 +97,8 @@ class Workspace:
 
 def save_workspace_catalogue(path: Path, catalogue: Catalogue) -> None:
     """Keep an edited catalogue (new thresholds) in the workspace folder."""
-    save_catalogue(catalogue, Path(path) / "catalogue.json")
+    with workspace_lock(path):
+        save_catalogue(catalogue, Path(path) / "catalogue.json")
 
 
 def save_secret_threshold(path: Path, threshold: int) -> None:
@@ -104,11 +107,10 @@ def save_secret_threshold(path: Path, threshold: int) -> None:
         raise InputError(f"seuil de secret statistique invalide : {threshold}.",
                          fix="Choisissez un entier entre 2 et 50 (5 par défaut).")
     meta_file = Path(path) / "workspace.json"
-    meta = json.loads(meta_file.read_text(encoding="utf-8"))
-    meta["secret_threshold"] = int(threshold)
-    tmp = meta_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(meta_file)
+    with workspace_lock(path):
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        meta["secret_threshold"] = int(threshold)
+        _replace(meta_file, json.dumps(meta, ensure_ascii=False, indent=1))
 
 
 def version(path: Path) -> tuple:
@@ -176,8 +178,9 @@ def load_workspace(path: Path | str | None = None) -> Workspace:
     communes["population"] = communes["code_insee"].map(population).fillna(communes["population"])
     correspondence = (pd.read_csv(path / CORRESPONDENCE_FILE, dtype=str, keep_default_na=False)
                       if (path / CORRESPONDENCE_FILE).is_file() else NO_CORRESPONDENCE.copy())
-    return Workspace(path, meta, communes, groupings, catalogue, values, read_offer(path / OFFER_FILE),
-                     read_stops(path / STOPS_FILE), correspondence, read_retained_coverage(path))
+    records = read_offer(path / OFFER_FILE)
+    return Workspace(path, meta, communes, groupings, catalogue, values, fold_offer(records).offer,
+                     read_stops(path / STOPS_FILE), correspondence, read_retained_coverage(path), offer_records=records)
 
 
 def read_retained_coverage(path: Path) -> tuple[CoverageParams, ...]:
@@ -196,7 +199,8 @@ def read_retained_coverage(path: Path) -> tuple[CoverageParams, ...]:
 def save_retained_coverage(path: Path, retained: list[CoverageParams]) -> None:
     """Keep the white-zone settings retained for the annex, in order, each once."""
     unique = list(dict.fromkeys(retained))
-    _replace(Path(path) / RETAINED_FILE, json.dumps([p.to_dict() for p in unique], ensure_ascii=False, indent=1))
+    with workspace_lock(path):
+        _replace(Path(path) / RETAINED_FILE, json.dumps([p.to_dict() for p in unique], ensure_ascii=False, indent=1))
 
 
 def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, groupings: pd.DataFrame,
@@ -246,6 +250,10 @@ def create_workspace(path: Path, communes_file: Path, indicators_file: Path | No
     warnings: list[str] = []
     communes = geo.read_communes(Path(communes_file), warnings, fields, require_population=False)
     codes = communes["code_insee"]
+    for table in (indicators_file, groupings_file):
+        found = postcodes_of(Path(table), codes) if table and "postcodes" not in communes else None
+        if found is not None:
+            communes["postcodes"] = codes.map(found).fillna("").to_numpy()
     groupings = (tables.read_groupings(Path(groupings_file), codes, warnings=warnings) if groupings_file
                  else pd.DataFrame(index=pd.Index(codes, name="code_insee")))
     correspondence = (former_codes(communes["former_codes"], codes) if "former_codes" in communes
@@ -281,32 +289,47 @@ def create_workspace(path: Path, communes_file: Path, indicators_file: Path | No
 
 def import_indicators(path: Path, file: Path, mapping: TableMapping | None = None,
                       correspondence_file: Path | None = None) -> ImportReport:
-    """Add (or replace) indicators of a workspace from a table; merged communes reconciled with the
-    workspace's correspondence table (completed by `correspondence_file`). All checks come before
-    any write: on error the workspace is unchanged."""
-    ws = load_workspace(path)
-    codes = set(ws.communes["code_insee"])
-    correspondence = ws.correspondence
-    if correspondence_file:
-        correspondence = pd.concat([correspondence, read_correspondence(Path(correspondence_file), codes)]
-                                   ).drop_duplicates("ancien_code", keep="last")
-    catalogue = selectable_indicators(ws.catalogue)
-    rows, report = read_indicator_table(Path(file), codes, catalogue,
-                                        ws.communes.set_index("code_insee")["population"], correspondence,
-                                        ws.commune_names(), mapping, ws.path)
-    values = pd.concat([ws.values[~ws.values["indicator"].isin(report.indicators)], rows], ignore_index=True)
-    _replace(ws.path / "values.csv", values[["code_insee", "indicator", "numerator", "denominator"]]
-             .to_csv(index=False))
-    save_workspace_catalogue(ws.path, catalogue_with(ws.catalogue, report.mapping, report.indicators))
-    if correspondence_file:
-        _replace(ws.path / CORRESPONDENCE_FILE, correspondence.to_csv(index=False))
-    if report.mapping is not None:
-        remember_mapping(ws.path, report.columns, report.mapping)
+    """Add or update indicators of a workspace from a table: the communes the table covers get its
+    values, the others keep theirs. Merged communes are reconciled with the workspace's
+    correspondence table (completed by `correspondence_file`). All checks come before any write: on
+    error the workspace is unchanged; two imports at once both land (one waits for the other)."""
+    with workspace_lock(path):
+        ws = load_workspace(path)
+        codes = set(ws.communes["code_insee"])
+        correspondence = ws.correspondence
+        if correspondence_file:
+            correspondence = pd.concat([correspondence, read_correspondence(Path(correspondence_file), codes)]
+                                       ).drop_duplicates("ancien_code", keep="last")
+        catalogue = selectable_indicators(ws.catalogue)
+        rows, report = read_indicator_table(Path(file), codes, catalogue,
+                                            ws.communes.set_index("code_insee")["population"], correspondence,
+                                            ws.commune_names(), mapping, ws.path)
+        updated = ws.values.set_index(["code_insee", "indicator"]).index.isin(
+            rows.set_index(["code_insee", "indicator"]).index)
+        kept = ws.values[~updated & ws.values["indicator"].isin(report.indicators)]
+        if len(kept):
+            report.warnings.append(f"{kept['code_insee'].nunique()} commune(s) absente(s) du fichier gardent leur "
+                                   f"valeur précédente ({', '.join(sorted(set(kept['indicator'])))}).")
+        values = pd.concat([ws.values[~updated], rows], ignore_index=True)
+        _replace(ws.path / "values.csv", values[["code_insee", "indicator", "numerator", "denominator"]]
+                 .to_csv(index=False))
+        save_workspace_catalogue(ws.path, catalogue_with(ws.catalogue, report.mapping, report.indicators))
+        if correspondence_file:
+            _replace(ws.path / CORRESPONDENCE_FILE, correspondence.to_csv(index=False))
+        if report.mapping is not None:
+            remember_mapping(ws.path, report.columns, report.mapping)
+        if _save_postcodes(ws, Path(file)):
+            report.warnings.append("Codes postaux des communes enregistrés (placement de l'offre par code postal).")
     return report
 
 
 def save_groupings(path: Path, groupings: pd.DataFrame) -> None:
     """Replace the grouping levels of a workspace (each commune must have a group at each level)."""
+    with workspace_lock(path):
+        _save_groupings(path, groupings)
+
+
+def _save_groupings(path: Path, groupings: pd.DataFrame) -> None:
     if groupings.columns.duplicated().any():
         raise InputError(f"deux niveaux s'appellent « {groupings.columns[groupings.columns.duplicated()][0]} ».",
                          fix="Donnez un nom différent à chaque niveau.")
@@ -324,14 +347,46 @@ def save_groupings(path: Path, groupings: pd.DataFrame) -> None:
 def import_groupings(path: Path, file: Path, columns: dict[str, str] | None = None) -> list[str]:
     """Add the levels of a groupings table (commune code, then one column per level) to a
     workspace, or only `columns` (file column → level name); a level of the same name is
-    replaced. Returns the levels imported."""
-    ws = load_workspace(path)
-    table = tables.read_groupings(Path(file), ws.communes["code_insee"],
-                                  columns=list(columns) if columns is not None else None)
-    table = table.rename(columns={k: v.strip() for k, v in (columns or {}).items() if v.strip()})
-    save_groupings(ws.path, pd.concat([ws.groupings.drop(columns=[c for c in table.columns
-                                                                   if c in ws.groupings]), table], axis=1))
+    replaced. The postcodes of the table, if any, are kept too. Returns the levels imported."""
+    with workspace_lock(path):
+        ws = load_workspace(path)
+        table = tables.read_groupings(Path(file), ws.communes["code_insee"],
+                                      columns=list(columns) if columns is not None else None)
+        table = table.rename(columns={k: v.strip() for k, v in (columns or {}).items() if v.strip()})
+        save_groupings(ws.path, pd.concat([ws.groupings.drop(columns=[c for c in table.columns
+                                                                       if c in ws.groupings]), table], axis=1))
+        _save_postcodes(ws, Path(file))
     return list(table.columns)
+
+
+def postcodes_of(file: Path, codes: pd.Series) -> pd.Series | None:
+    """The postcodes of each commune in a table that lists them (the official communes.csv has
+    ``codes_postaux``), joined with « | »; None when the table has no such column."""
+    frame = tables.read_table(Path(file))
+    lower = {c.lower(): c for c in frame.columns}
+    code_col = next((lower[c] for c in tables.CODE_COLUMNS if c in lower), None)
+    postcode_col = next((lower[c] for c in geo.POSTCODE_FIELDS if c in lower), None)
+    if code_col is None or postcode_col is None:
+        return None
+    postcodes = frame[postcode_col].astype(str).str.findall(r"\b\d{5}\b").map("|".join)
+    found = pd.Series(postcodes.to_numpy(), index=frame[code_col].astype(str).str.strip().str.zfill(5))
+    found = found[found.index.isin(codes) & (found != "")]
+    return found[~found.index.duplicated()] if len(found) else None
+
+
+def _save_postcodes(ws: Workspace, file: Path) -> bool:
+    """Keep the postcodes a table gives for the workspace's communes (in ``communes.geojson``)."""
+    found = postcodes_of(file, ws.communes["code_insee"])
+    if found is None:
+        return False
+    communes = ws.communes.copy()
+    old = communes["postcodes"] if "postcodes" in communes else pd.Series("", index=communes.index)
+    communes["postcodes"] = communes["code_insee"].map(found).fillna(old.fillna("")).to_numpy()
+    tmp = ws.path / ".communes.geojson.tmp"
+    communes[["code_insee", "name", "population", "postcodes", "geometry"]].to_file(
+        tmp, driver="GeoJSON", COORDINATE_PRECISION=6)
+    tmp.replace(ws.path / "communes.geojson")
+    return True
 
 
 def _replace(target: Path, text: str) -> None:

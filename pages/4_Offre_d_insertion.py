@@ -9,9 +9,9 @@ import ui
 from diagnostic import maps
 from diagnostic.charts import MEASURES, theme_heatmap
 from diagnostic.errors import InputError
-from diagnostic.io.offer_files import FIELD_LABELS, FORMATS, detect_format, guess_mapping, read_any
-from diagnostic.offer import (OfferFilter, filter_offer, import_offer, offer_list, sources_of,
-                              theme_table, top_themes_present)
+from diagnostic.io.offer_files import FIELD_LABELS, FORMATS, FileDefaults, detect_format, guess_mapping, read_any
+from diagnostic.offer import OfferFilter, filter_offer, offer_list, sources_of, theme_table, top_themes_present
+from diagnostic.offer_import import import_offer
 from diagnostic.territory import COMMUNE_LEVEL, group_of
 from diagnostic.themes import MODES, PUBLICS, theme_labels, top_theme
 
@@ -86,12 +86,13 @@ with st.expander("Ajouter des services ou des lieux (data·inclusion, médiation
     upload = st.file_uploader("Fichier CSV, Excel ou JSON", type=["csv", "xlsx", "json"], key="offer-file")
     if upload is not None:
         path = ui.saved_upload(upload)
+        tag = upload.file_id  # every widget below belongs to this file: a new file is guessed again
         try:
             frame = read_any(path)
             guessed = detect_format(list(frame.columns))
-            fmt = st.selectbox("Format", list(FORMATS), index=list(FORMATS).index(guessed),
-                               format_func=FORMATS.get, key="offer-format")
-            mapping = None
+            fmt = st.selectbox("Format (deviné d'après les colonnes, modifiable)", list(FORMATS),
+                               index=list(FORMATS).index(guessed), format_func=FORMATS.get, key=f"offer-format-{tag}")
+            mapping, defaults = None, FileDefaults()
             if fmt == "csv":
                 st.markdown("**Correspondance des colonnes** (devinée d'après leurs noms, à vérifier)")
                 guess = guess_mapping(list(frame.columns))
@@ -99,28 +100,42 @@ with st.expander("Ajouter des services ou des lieux (data·inclusion, médiation
                 cols = st.columns(3)
                 for i, (target, label) in enumerate(FIELD_LABELS.items()):
                     options = ["", *frame.columns]
-                    choice = cols[i % 3].selectbox(label, options, key=f"map-{target}",
+                    choice = cols[i % 3].selectbox(label, options, key=f"map-{target}-{tag}",
                                                    index=options.index(guess.get(target, "")),
                                                    format_func=lambda c: c or "— aucune —")
                     if choice:
                         mapping[target] = choice
+                st.markdown("**Pour tout le fichier** (remplace ce que disent les lignes ; utile pour une liste "
+                            "sans colonne de thématiques, comme Aidants Connect)")
+                c1, c2, c3 = st.columns(3)
+                theme = c1.selectbox("Thématique", ["", *labels], key=f"offer-theme-{tag}",
+                                     format_func=lambda t: labels.get(t, "— d'après le fichier —"))
+                public = c2.selectbox("Public", ["", *PUBLICS], key=f"offer-public-{tag}",
+                                      format_func=lambda p: PUBLICS.get(p, "— d'après le fichier —"))
+                mode = c3.selectbox("Accueil", ["", *MODES], key=f"offer-mode-{tag}",
+                                    format_func=lambda m: MODES.get(m, "— d'après le fichier —"))
+                defaults = FileDefaults(theme, public, mode)
             st.caption("Aperçu des premières lignes")
             st.dataframe(frame.head(5), hide_index=True, width="stretch")
-            if st.button("Importer", type="primary", key="offer-import"):
-                report = import_offer(ws, path, fmt, mapping, display_name=upload.name)
-                st.session_state["offer-report"] = report
+            if st.button("Importer", type="primary", key=f"offer-import-{tag}", disabled=ws.fictional):
+                report = import_offer(ws, path, fmt, mapping, display_name=upload.name, defaults=defaults)
+                st.session_state["offer-report"] = (tag, report)
                 st.rerun()
         except InputError as exc:
             st.error(exc.french())
 
-    report = st.session_state.get("offer-report")
-    if report is not None:
-        st.success(report.summary())
-        if report.merges:
-            st.markdown("**Doublons fusionnés**")
-            ui.table(pd.DataFrame([{"Service conservé": m.kept_name, "Fusionné avec": m.merged_name,
-                                    "Raison": m.reason} for m in report.merges]))
-        if report.errors:
-            st.markdown("**Lignes refusées**")
-            ui.table(pd.DataFrame([{"Fichier": e.file, "Ligne": e.line, "Champ": e.field,
-                                    "Raison": e.reason} for e in report.errors]))
+        shown_tag, report = st.session_state.get("offer-report", (None, None))
+        if report is not None and shown_tag == tag:
+            st.success(report.summary())
+            for line in report.stale:
+                st.warning(line)
+            if report.merges:
+                st.markdown("**Doublons fusionnés**")
+                ui.table(pd.DataFrame([{"Service conservé": m.kept_name, "Fusionné avec": m.merged_name,
+                                        "Raison": m.reason} for m in report.merges]))
+            for title, lines in (("Lignes refusées", report.errors), ("Lignes d'autres territoires, ignorées",
+                                                                      report.ignored)):
+                if lines:
+                    st.markdown(f"**{title}**")
+                    ui.table(pd.DataFrame([{"Fichier": e.file, "Ligne": e.line, "Champ": e.field,
+                                            "Raison": e.reason} for e in lines]))

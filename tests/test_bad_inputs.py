@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from diagnostic.errors import InputError
 from diagnostic.io import geo
-from diagnostic.offer import import_offer
+from diagnostic.offer_import import import_offer
 from diagnostic.access.transit import import_gtfs
 from diagnostic.workspace import create_workspace, import_groupings, import_indicators, load_workspace
 from tests.workspaces import COMMUNES, small_workspace, snapshot

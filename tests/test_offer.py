@@ -8,8 +8,8 @@ import pytest
 
 from diagnostic.errors import InputError
 from diagnostic.maps import service_popup
-from diagnostic.offer import (OfferFilter, filter_offer, import_offer, merge_offer, read_offer,
-                              theme_table)
+from diagnostic.offer import OfferFilter, filter_offer, merge_offer, read_offer, theme_table, update_records
+from diagnostic.offer_import import import_offer
 from diagnostic.workspace import load_workspace
 
 FIXTURES = Path(__file__).parent / "fixtures" / "offer"
@@ -133,7 +133,6 @@ def test_partner_excel_file(ws, tmp_path):
     ("40.7128", "-74.0060", "n'est pas en France"),
     ("6570000", "705000", "Lambert-93"),
     ("quarante-six", "3", "illisibles"),
-    ("48.79", "2.45", "hors du territoire"),  # Val-de-Marne, not the demo département
 ])
 def test_bad_coordinates_are_reported_per_line(ws, tmp_path, lat, lon, expected):
     path = tmp_path / "points.csv"
@@ -250,10 +249,20 @@ def test_an_older_list_never_overwrites_a_newer_one():
     existing = pd.DataFrame([record(id="fs:1", name="France services (2022)", updated="2022-12-01")])
     older = record(id="fs:1", name="France services (2020)", updated="2020-09-01")
     newer = record(id="fs:1", name="France services (2024)", updated="2024-01-01")
-    kept = merge_offer(existing, pd.DataFrame([older]))
-    assert kept.offer["name"].tolist() == ["France services (2022)"]
-    assert "plus ancienne" in kept.merges[0].reason
-    assert merge_offer(existing, pd.DataFrame([newer])).offer["name"].tolist() == ["France services (2024)"]
+    kept = update_records(existing, pd.DataFrame([older]), {"00"})
+    assert kept.records["name"].tolist() == ["France services (2022)"]
+    assert "plus ancienne" in kept.stale[0] and kept.applied == 0
+    assert update_records(existing, pd.DataFrame([newer]), {"00"}).records["name"].tolist() == ["France services (2024)"]
+
+
+def test_a_point_of_another_departement_is_ignored_and_listed(ws, tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("nom,thematiques,latitude,longitude,code_postal\nBon,mobilite,46.20139,3.11604,\n"
+                    "Créteil,mobilite,48.79,2.45,94000\nAilleurs,mobilite,48.80,2.46,\n", encoding="utf-8")
+    report = import_offer(ws, path)
+    assert report.imported == 1 and report.errors == []
+    assert [(e.line, "94" in e.reason) for e in report.ignored] == [(3, True), (4, False)]
+    assert "2 ligne(s) d'autres territoires ignorée(s)" in report.summary()
 
 
 def test_partner_codes_without_leading_zero_are_understood(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from diagnostic.errors import InputError
 from diagnostic.io.privacy import check_not_nominative
-from diagnostic.offer import import_offer
+from diagnostic.offer_import import import_offer
 from diagnostic.workspace import DEMO_WORKSPACE, create_workspace, load_workspace
 
 

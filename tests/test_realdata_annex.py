@@ -21,7 +21,7 @@ from shapely.geometry import Point, shape
 
 from diagnostic.access.transit import import_gtfs
 from diagnostic.access.white_zones import present_themes
-from diagnostic.offer import import_offer
+from diagnostic.offer_import import import_offer
 from diagnostic.profile import indicator_profile
 from diagnostic.workspace import create_workspace, import_groupings, import_indicators, load_workspace
 

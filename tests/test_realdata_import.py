@@ -7,7 +7,7 @@ import csv
 import pandas as pd
 import pytest
 
-from diagnostic.offer import import_offer
+from diagnostic.offer_import import import_offer
 from diagnostic.profile import indicator_profile
 from diagnostic.workspace import create_workspace, import_groupings, import_indicators, load_workspace
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from diagnostic.errors import InputError
 from diagnostic.io.gtfs import read_gtfs
+from diagnostic.io.lock import workspace_lock
 
 STOPS_FILE = "stops.csv"
 STOP_COLUMNS = ["stop_id", "name", "lat", "lon", "departures", "code_insee", "feed"]
@@ -47,9 +48,10 @@ def import_gtfs(ws, path: Path) -> GtfsReport:
         raise InputError("aucun arrêt du flux n'est dans le territoire de l'espace de travail.", file=file,
                          fix="Vérifiez que le flux couvre ce département ; rien n'a été modifié.")
     kept = pd.DataFrame(joined.drop(columns=["geometry", "index_right"])).assign(feed=file)
-    existing = read_stops(ws.path / STOPS_FILE)
-    merged = pd.concat([existing[existing["feed"] != file], kept[STOP_COLUMNS]], ignore_index=True)
-    tmp = ws.path / (STOPS_FILE + ".tmp")
-    merged.to_csv(tmp, index=False, encoding="utf-8")
-    tmp.replace(ws.path / STOPS_FILE)
+    with workspace_lock(ws.path):
+        existing = read_stops(ws.path / STOPS_FILE)
+        merged = pd.concat([existing[existing["feed"] != file], kept[STOP_COLUMNS]], ignore_index=True)
+        tmp = ws.path / (STOPS_FILE + ".tmp")
+        merged.to_csv(tmp, index=False, encoding="utf-8")
+        tmp.replace(ws.path / STOPS_FILE)
     return GtfsReport(file, len(kept), len(stops) - len(kept), day)

@@ -17,7 +17,7 @@ from diagnostic.errors import InputError
 from diagnostic.io.privacy import check_not_nominative
 from diagnostic.io.tables import check_size, line_numbers, read_table
 from diagnostic.io.text import clean_frame
-from diagnostic.themes import PUBLICS, normalise_name, theme_labels, translate
+from diagnostic.themes import MODES, PUBLICS, normalise_name, theme_labels, translate
 
 FORMATS = {"datainclusion": "data·inclusion (structures ou services)",
            "mednum": "Lieux de médiation numérique",
@@ -25,27 +25,62 @@ FORMATS = {"datainclusion": "data·inclusion (structures ou services)",
            "csv": "Fichier d'un partenaire (CSV ou Excel)"}
 # Target fields of a partner file and the column names recognised for each
 PARTNER_FIELDS = {
-    "name": ("nom", "name", "libelle", "intitule", "nom_service", "nom du service", "lib_fs"),
+    "name": ("nom", "name", "libelle", "intitule", "nom_service", "nom du service", "lib_fs", "raison sociale",
+             "nom de la structure"),
     "themes": ("thematiques", "thematique", "themes", "theme", "thème", "thèmes"),
     "structure": ("structure", "nom_structure", "porteur", "organisme"),
     "address": ("adresse", "address", "adresse_postale"),
-    "code_insee": ("code_insee", "insee", "codgeo", "insee_com", "code_commune", "code commune",
-                   "commune", "ville", "lib_com"),
-    "postcode": ("code_postal", "cp", "codepostal", "code postal", "postcode"),
+    "code_insee": ("code_insee", "insee", "codgeo", "insee_com", "code_commune_insee_norm", "code commune insee",
+                   "city insee code", "code_commune", "code commune"),
+    "commune": ("commune", "ville", "lib_com", "city", "nom_commune", "nom de la commune", "commune insee"),
+    "postcode": ("code_postal_norm", "code_postal", "cp", "codepostal", "code postal", "postcode", "zip code",
+                 "zip"),
     "lat": ("latitude", "lat", "y"),
     "lon": ("longitude", "lon", "lng", "long", "x"),
     "siret": ("siret", "pivot_siret", "pivot"),
     "publics": ("publics", "public", "profils"),
     "modes": ("modes_accueil", "mode_accueil", "modalites"),
     "updated": ("date_maj", "date de mise à jour", "mise_a_jour", "updated"),
-    "capacity": ("capacite", "capacité", "places", "nb_conseillers", "conseillers"),
+    "capacity": ("capacite", "capacité", "places", "nb_conseillers", "conseillers", "nombre d'aidants",
+                 "nombre de conseillers validés par le coselec"),
 }
 FIELD_LABELS = {"name": "Nom du service", "themes": "Thématiques", "structure": "Structure",
-                "address": "Adresse", "code_insee": "Commune (code INSEE ou nom)", "postcode": "Code postal",
+                "address": "Adresse", "code_insee": "Code INSEE de la commune", "commune": "Nom de la commune",
+                "postcode": "Code postal",
                 "lat": "Latitude", "lon": "Longitude", "siret": "SIRET", "publics": "Publics",
                 "modes": "Modes d'accueil", "updated": "Date de mise à jour", "capacity": "Capacité"}
 FIELDS = ["line", "id", "name", "structure", "siret", "themes", "publics", "modes", "zone_type",
-          "zone_code", "address", "postcode", "code_insee", "lat", "lon", "source", "updated", "capacity"]
+          "zone_code", "address", "postcode", "code_insee", "commune", "lat", "lon", "precision", "source",
+          "updated", "capacity"]
+
+
+@dataclass(frozen=True)
+class FileDefaults:
+    """What a whole file is about when its lines do not say it: one theme, public or reception mode
+    (the Aidants Connect or CNFS lists have no themes column)."""
+
+    theme: str = ""
+    public: str = ""
+    mode: str = ""
+
+    def checked(self) -> "FileDefaults":
+        """The same defaults as vocabulary values (French labels accepted), or InputError."""
+        theme = _vocabulary_value(self.theme, theme_labels(), "thématique", "--theme")
+        public = _vocabulary_value(self.public, PUBLICS, "public", "--public")
+        mode = _vocabulary_value(self.mode, MODES, "mode d'accueil", "--mode")
+        return FileDefaults(theme, public, mode)
+
+
+def _vocabulary_value(text: str, vocabulary: dict[str, str], what: str, option: str) -> str:
+    if not str(text or "").strip():
+        return ""
+    key = normalise_name(text)
+    for value, label in vocabulary.items():
+        if key in (normalise_name(value), normalise_name(label)):
+            return value
+    examples = ", ".join(list(vocabulary)[:4])
+    raise InputError(f"{what} inconnu(e) « {text} ».", field=option,
+                     fix=f"Écrivez une valeur du référentiel data·inclusion ou son libellé (ex. {examples}).")
 
 
 @dataclass
@@ -198,8 +233,9 @@ def read_datainclusion(path: Path, existing: pd.DataFrame) -> tuple[pd.DataFrame
         zone_type=_col(frame, "zone_diffusion_type", "zone_eligibilite_type"),
         zone_code=_col(frame, "zone_diffusion_code", "zone_eligibilite_code"),
         address=_col(frame, "adresse"), postcode=_col(frame, "code_postal"),
-        code_insee=_col(frame, "code_insee"), lat=_col(frame, "latitude"), lon=_col(frame, "longitude"),
-        source="data·inclusion (" + upstream + ")", updated=_col(frame, "date_maj").str[:10])
+        code_insee=_col(frame, "code_insee"), commune=_col(frame, "commune"), lat=_col(frame, "latitude"),
+        lon=_col(frame, "longitude"), source="data·inclusion (" + upstream + ")",
+        updated=_col(frame, "date_maj").str[:10])
     if is_service:
         _locate_at_structures(records, _col(frame, "structure_id"), existing, file, errors)
     return records, errors
@@ -228,8 +264,10 @@ def _locate_at_structures(records: pd.DataFrame, structure_ids: pd.Series, exist
         for column in ("address", "postcode", "code_insee", "siret"):
             records.at[idx, column] = records.at[idx, column] or s[column]
         records.at[idx, "structure"] = s["name"]
-        records.at[idx, "lat"] = "" if pd.isna(s["lat"]) else str(s["lat"])
-        records.at[idx, "lon"] = "" if pd.isna(s["lon"]) else str(s["lon"])
+        if s["precision"] == "exacte" and not pd.isna(s["lat"]):
+            records.at[idx, "lat"], records.at[idx, "lon"] = str(s["lat"]), str(s["lon"])
+        else:  # a structure placed at its commune's centre gives an approximate place
+            records.at[idx, "lat"] = records.at[idx, "lon"] = ""
 
 
 def read_mednum(path: Path) -> tuple[pd.DataFrame, list[LineError]]:
@@ -246,7 +284,7 @@ def read_mednum(path: Path) -> tuple[pd.DataFrame, list[LineError]]:
         siret=_col(frame, "pivot_siret", "pivot", "siret").str.replace(" ", ""),
         themes=themes, publics=_publics(_col(frame, "publics_accueillis", "publics_specifiquement_adresses"), ";|"),
         modes=pd.Series(modes, index=frame.index), address=_col(frame, "adresse"),
-        postcode=_col(frame, "code_postal"), code_insee=_col(frame, "code_insee"),
+        postcode=_col(frame, "code_postal"), code_insee=_col(frame, "code_insee"), commune=_col(frame, "commune"),
         lat=_col(frame, "latitude"), lon=_col(frame, "longitude"),
         source="Médiation numérique (" + upstream + ")", updated=_col(frame, "date_maj").str[:10],
         capacity=_col(frame, "nb_conseillers"))
@@ -264,37 +302,41 @@ def read_france_services(path: Path) -> tuple[pd.DataFrame, list[LineError]]:
         name=_col(frame, "lib_fs", "lib_france_services"), structure="France services",
         themes=themes, publics=["tous-publics"], modes=modes,
         address=_col(frame, "adresse"), postcode=_col(frame, "code_postal"),
-        code_insee=_col(frame, "insee_com"), lat=_col(frame, "latitude"), lon=_col(frame, "longitude"),
-        source=f"France services ({date_in_name(path) or 'liste ANCT'})", updated=date_in_name(path))
+        code_insee=_col(frame, "insee_com"), commune=_col(frame, "lib_com"), lat=_col(frame, "latitude"),
+        lon=_col(frame, "longitude"), source=f"France services ({date_in_name(path) or 'liste ANCT'})", updated=date_in_name(path))
     return records, []
 
 
 def guess_mapping(columns: list[str]) -> dict[str, str]:
-    """For a partner file, which column holds each field (recognised names only)."""
+    """For a partner file, which column holds each field (recognised names only, each column once)."""
     lower = {c.lower().strip(): c for c in columns}
-    mapping = {}
+    mapping: dict[str, str] = {}
     for target, names in PARTNER_FIELDS.items():
-        for name in names:
-            if name in lower:
-                mapping[target] = lower[name]
-                break
+        found = next((lower[n] for n in names if n in lower and lower[n] not in mapping.values()), None)
+        if found:
+            mapping[target] = found
     return mapping
 
 
-def read_partner(path: Path, mapping: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[LineError]]:
-    """Any CSV or Excel file, its columns mapped to the offer fields (guessed when not given)."""
+def read_partner(path: Path, mapping: dict[str, str] | None = None,
+                 defaults: FileDefaults = FileDefaults()) -> tuple[pd.DataFrame, list[LineError]]:
+    """Any CSV or Excel file, its columns mapped to the offer fields (guessed when not given); a
+    theme, public or mode given for the whole file replaces the lines' own."""
     file = Path(path).name
     frame = read_any(path)
     mapping = mapping or guess_mapping(list(frame.columns))
-    missing = [FIELD_LABELS[f] for f in ("name", "themes") if f not in mapping]
+    defaults = defaults.checked()
+    missing = [FIELD_LABELS[f] for f in ("name", "themes") if f not in mapping
+               and not (f == "themes" and defaults.theme)]
     if missing:
         raise InputError(f"colonnes introuvables : {', '.join(missing)} (colonnes présentes : "
                          f"{', '.join(frame.columns)}).", file=file,
-                         fix="Indiquez quelle colonne contient chaque information, ou nommez-les "
-                             "« nom » et « thematiques ».")
-    if not ({"lat", "lon"} <= mapping.keys() or mapping.keys() & {"code_insee", "postcode"}):
-        raise InputError("aucune colonne de localisation (latitude/longitude, code INSEE ou code postal).",
-                         file=file, fix="Ajoutez au moins le code commune ou le code postal.")
+                         fix="Indiquez quelle colonne contient chaque information (ou nommez-les « nom » et "
+                             "« thematiques ») ; pour un fichier sans thématiques, choisissez une thématique "
+                             "pour tout le fichier (option --theme en ligne de commande).")
+    if not ({"lat", "lon"} <= mapping.keys() or mapping.keys() & {"code_insee", "postcode", "commune"}):
+        raise InputError("aucune colonne de localisation (latitude/longitude, code INSEE, code postal ou nom "
+                         "de la commune).", file=file, fix="Ajoutez au moins le code commune ou le code postal.")
     unknown = [c for c in mapping.values() if c not in frame.columns]
     if unknown:
         raise InputError(f"colonnes absentes du fichier : {', '.join(unknown)}.", file=file)
@@ -304,14 +346,18 @@ def read_partner(path: Path, mapping: dict[str, str] | None = None) -> tuple[pd.
         return frame[mapping[target]].fillna("").astype(str).str.strip() if target in mapping \
             else pd.Series("", index=frame.index)
 
-    themes = _themes(column("themes"), line_numbers(frame), "partner", file, mapping["themes"], errors)
-    modes = pd.Series([[m for m in _split(text) if m in ("en-presentiel", "a-distance", "itinerant")]
-                       or ["en-presentiel"] for text in column("modes")], index=frame.index)
+    themes = ([defaults.theme] if defaults.theme else
+              _themes(column("themes"), line_numbers(frame), "partner", file, mapping["themes"], errors))
+    modes = ([defaults.mode] if defaults.mode else
+             pd.Series([[m for m in _split(text) if m in MODES] or ["en-presentiel"] for text in column("modes")],
+                       index=frame.index))
+    publics = [defaults.public] if defaults.public else _publics(column("publics"))
     records = _records(
         frame, id=f"{Path(path).stem}:" + line_numbers(frame).astype(str),
-        name=column("name"), structure=column("structure"), siret=column("siret").str.replace(" ", ""),
-        themes=themes, publics=_publics(column("publics")), modes=modes, address=column("address"),
-        postcode=column("postcode"), code_insee=column("code_insee"), lat=column("lat"),
-        lon=column("lon"), source=f"Partenaire : {file}", updated=column("updated").str[:10],
+        name=column("name"), structure=column("structure"),
+        siret=column("siret").str.replace(r"\.0$", "", regex=True).str.replace(" ", ""),
+        themes=themes, publics=publics, modes=modes, address=column("address"),
+        postcode=column("postcode"), code_insee=column("code_insee"), commune=column("commune"),
+        lat=column("lat"), lon=column("lon"), source=f"Partenaire : {file}", updated=column("updated").str[:10],
         capacity=column("capacity"))
     return records, errors
