@@ -28,7 +28,7 @@ from diagnostic.offer_import import import_offer
 from diagnostic.profile import SECRET_LABEL, indicator_profile
 from diagnostic.sessions.store import Store
 from diagnostic.territory import levels
-from diagnostic.workspace import (create_workspace, default_workspace_path, import_indicators, load_workspace,
+from diagnostic.workspace import (create_workspace, default_workspace_path, import_groupings, import_indicators, load_workspace,
                                   sessions_url)
 
 
@@ -87,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
     table.add_argument("--correspondances", type=Path,
                        help="table de passage des codes communes (ancien code, code actuel)")
+
+    groups = sub.add_parser("import-groupings", help="importer des niveaux de regroupement (EPCI, TAS…)",
+                            description="Ajoute des niveaux de regroupement à partir d'un tableau (code INSEE de la "
+                                        "commune, puis une colonne par niveau), par exemple la liste officielle "
+                                        "des communes (communes.csv) ; un niveau du même nom est remplacé ; les "
+                                        "codes postaux du tableau sont gardés.")
+    groups.add_argument("file", type=Path, metavar="FICHIER", help="tableau CSV ou Excel (.xlsx)")
+    groups.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
+    groups.add_argument("--colonne", action="append", metavar="COLONNE=NIVEAU", default=[],
+                        help="colonne à importer et nom du niveau, ex. epci_nom=EPCI (répétable ; défaut : toutes "
+                             "les colonnes, nommées d'après elles)")
 
     offer = sub.add_parser("import-offer", help="importer un fichier de l'offre d'insertion",
                            description="Importe des services ou des lieux dans l'offre de l'espace de "
@@ -176,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
             print(report.summary())
             for line in report.details():
                 print(f"  {line}")
+        elif args.command == "import-groupings":
+            columns = dict(item.partition("=")[::2] for item in args.colonne) or None
+            imported = import_groupings(args.workspace or default_workspace_path(), args.file, columns)
+            print(f"Niveau(x) importé(s) : {', '.join(imported)}.")
         elif args.command == "import-offer":
             defaults = FileDefaults(args.theme, args.public, args.mode)
             fmt = args.format or ("csv" if defaults != FileDefaults() else None)

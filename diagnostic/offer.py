@@ -124,7 +124,7 @@ class RecordUpdate:
 
     records: pd.DataFrame
     stale: list[str] = field(default_factory=list)  # French sentences: incoming records ignored
-    superseded: int = 0  # records of an older vintage of the same list, removed
+    superseded: int = 0  # records of an older vintage of the same list, absent from the new one: removed
     applied: int = 0  # incoming records added or replacing one
 
 
@@ -146,6 +146,7 @@ def update_records(records: pd.DataFrame, incoming: pd.DataFrame, departements: 
             return RecordUpdate(records, stale)
         covered = records["code_insee"].map(lambda c: bool(c) and departement_of(c) in departements)
         older |= same & vintages.map(lambda m: m is not None and m["date"] < date) & covered
+    closed = int((older & ~records["id"].isin(incoming["id"])).sum())
     records = records[~older]
     known = records.set_index("id")["updated"].to_dict()
     fresh: dict[str, dict] = {}
@@ -158,7 +159,7 @@ def update_records(records: pd.DataFrame, incoming: pd.DataFrame, departements: 
     rows = [fresh.pop(r["id"], r) for r in records.to_dict("records")]
     rows += list(fresh.values())
     frame = pd.DataFrame(rows, columns=COLUMNS) if rows else empty_offer()
-    return RecordUpdate(frame, stale, int(older.sum()), len(incoming) - len(stale))
+    return RecordUpdate(frame, stale, closed, len(incoming) - len(stale))
 
 
 def _find_duplicate(rows, record, by_siret, by_name) -> tuple[int, str] | None:

@@ -244,7 +244,7 @@ class ImportReport:
         if self.ignored:
             text += f", {len(self.ignored)} ligne(s) d'autres territoires ignorée(s)"
         if self.superseded:
-            text += f", {self.superseded} fiche(s) d'une liste plus ancienne remplacée(s)"
+            text += f", {self.superseded} fiche(s) absente(s) de cette liste plus récente retirée(s)"
         if self.stale:
             text += f", {len(self.stale)} fiche(s) plus ancienne(s) que celles déjà importées ignorée(s)"
         return text + "."

@@ -90,3 +90,47 @@ def test_a_level_is_drawn_from_selected_communes(ws_path):
     assert "2 commune(s) affectée(s) au groupe « Biterrois » du niveau « Bassins de vie »" in at.success[0].value
     groups = load_workspace(ws_path).groupings["Bassins de vie"].to_dict()
     assert groups == {"34001": "Biterrois", "34002": "Biterrois", "34144": "Non affectée"}
+
+
+OFFRE = "pages/4_Offre_d_insertion.py"
+FRANCE_SERVICES = b"id_fs,lib_fs,insee_com,latitude,longitude\n11,France services Abeilhan,34001,43.46,3.30\n"
+AIDANTS = (b"Name,City Insee Code,Zip Code,City\nCCAS Abeilhan,34001,34290,Abeilhan\n"
+           b"Mairie de Lunas,,34650,LUNAS LES CHATEAUX\nCCAS Cr\xc3\xa9teil,94028,94000,Cr\xc3\xa9teil\n")
+
+
+def format_of(at):
+    return next(s for s in at.selectbox if s.label.startswith("Format"))
+
+
+def import_button(at):
+    return next(b for b in at.button if b.label == "Importer")
+
+
+def test_two_offer_files_of_different_formats_one_after_the_other(ws_path):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page(OFFRE)
+    at.run()
+    at.file_uploader(key="offer-file").set_value(("liste-fs-2022-12-01.csv", FRANCE_SERVICES, "text/csv"))
+    at.run()
+    assert not at.exception and format_of(at).value == "france-services"
+    import_button(at).click()
+    at.run()
+    assert not at.exception and "1 service(s) importé(s)" in at.success[0].value
+    # the next file is guessed again: a partner list, without themes
+    at.file_uploader(key="offer-file").set_value(("aidants_connect.csv", AIDANTS, "text/csv"))
+    at.run()
+    assert not at.success  # the previous file's report is gone
+    assert format_of(at).value == "csv"
+    assert [s.value for s in at.selectbox if s.label == "Code INSEE de la commune"] == ["City Insee Code"]
+    import_button(at).click()
+    at.run()
+    assert "thématique pour tout le fichier" in at.error[0].value
+    next(s for s in at.selectbox if s.label == "Thématique").set_value("numerique")
+    at.run()
+    import_button(at).click()
+    at.run()
+    assert not at.exception
+    assert "2 service(s) importé(s)" in at.success[0].value and "1 ligne(s) d'autres territoires" in at.success[0].value
+    offer = load_workspace(ws_path).offer.set_index("name")
+    assert offer.at["Mairie de Lunas", "code_insee"] == "34144" and offer.at["Mairie de Lunas", "themes"] == ["numerique"]
+    assert len(offer) == 3

@@ -65,13 +65,13 @@ class FileDefaults:
 
     def checked(self) -> "FileDefaults":
         """The same defaults as vocabulary values (French labels accepted), or InputError."""
-        theme = _vocabulary_value(self.theme, theme_labels(), "thématique", "--theme")
-        public = _vocabulary_value(self.public, PUBLICS, "public", "--public")
-        mode = _vocabulary_value(self.mode, MODES, "mode d'accueil", "--mode")
+        theme = _vocabulary_value(self.theme, theme_labels(), "thématique inconnue", "--theme")
+        public = _vocabulary_value(self.public, PUBLICS, "public inconnu", "--public")
+        mode = _vocabulary_value(self.mode, MODES, "mode d'accueil inconnu", "--mode")
         return FileDefaults(theme, public, mode)
 
 
-def _vocabulary_value(text: str, vocabulary: dict[str, str], what: str, option: str) -> str:
+def _vocabulary_value(text: str, vocabulary: dict[str, str], unknown: str, option: str) -> str:
     if not str(text or "").strip():
         return ""
     key = normalise_name(text)
@@ -79,7 +79,7 @@ def _vocabulary_value(text: str, vocabulary: dict[str, str], what: str, option: 
         if key in (normalise_name(value), normalise_name(label)):
             return value
     examples = ", ".join(list(vocabulary)[:4])
-    raise InputError(f"{what} inconnu(e) « {text} ».", field=option,
+    raise InputError(f"{unknown} « {text} ».", field=option,
                      fix=f"Écrivez une valeur du référentiel data·inclusion ou son libellé (ex. {examples}).")
 
 
