@@ -19,20 +19,12 @@ c1.metric("Communes", f"{len(ws.communes)}")
 c2.metric("Habitants", f"{population:,.0f}".replace(",", "\u202f"))
 c3.metric("Indicateurs au catalogue", f"{len(ws.catalogue)}")
 
-st.markdown(
-    """
-Ce tableau de bord réunit le **diagnostic partagé** du pacte : les besoins des habitants de chaque
-territoire, l'offre d'insertion existante et les manques.
-
-- **Territoire** : les communes et leurs regroupements (territoires d'action sociale, EPCI), avec
-  les chiffres clés de chaque territoire.
-- **Profil socio-économique** : chaque indicateur sur une carte, comparé au département et aux
-  seuils d'alerte, avec sa fiche (définition, source, millésime).
-- **Catalogue des indicateurs** : les définitions, sources et seuils d'alerte, modifiables.
-
-Le niveau territorial choisi dans la barre latérale s'applique à toutes les pages.
-"""
-)
+st.markdown("Ce tableau de bord réunit le **diagnostic partagé** du pacte : les besoins des habitants de chaque "
+            "territoire, l'offre d'insertion existante et les manques. Le niveau territorial choisi dans la barre "
+            "latérale s'applique à toutes les pages.")
+st.subheader("Les étapes du diagnostic")
+st.caption("Dans l'ordre conseillé ; chaque étape mène à la page qui la réalise.")
+ui.guided_path(ws)
 st.subheader("Points d'attention")
 alerts = ui.cached_alerts(ws, level)
 level_name = "communes" if level == "commune" else level

@@ -8,12 +8,15 @@ import tempfile
 from typing import TYPE_CHECKING
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from diagnostic import DEMO_LABEL
 from diagnostic.access.white_zones import CoverageParams, commune_coverage
 from diagnostic.export.csv import csv_bytes
-from diagnostic.sessions.store import Participant, Store
+from diagnostic.progress import DONE, MISSING, OUTDATED, diagnostic_steps
+from diagnostic.sessions.store import Participant, Store, all_sessions
+from diagnostic.errors import InputError
 from diagnostic.profile import Profile, alerts_overview, commune_card, indicator_profile, key_figures
 from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, group_of, levels
 from diagnostic.topology import Topology, encode
@@ -67,9 +70,54 @@ def _load(path: str, stamp: tuple) -> Workspace:
 
 def current_workspace() -> Workspace:
     """The workspace chosen in the sidebar ($PTI_WORKSPACE or the demo by default), reloaded when
-    its files change. The object is shared by all users: treat it as read-only."""
+    its files change; a damaged one says so and the default opens instead. The object is shared by
+    all users: treat it as read-only."""
     path = Path(st.session_state.get("workspace") or default_workspace_path())
-    return _load(str(path), version(path))
+    try:
+        return _load(str(path), version(path))
+    except InputError as exc:
+        if path == default_workspace_path():
+            raise
+        st.error(f"L'espace de travail choisi ne peut pas être ouvert : {exc.french()} L'espace par défaut est "
+                 "ouvert à la place.")
+        st.session_state["open_workspace"] = default_workspace_path()
+        return _load(str(default_workspace_path()), version(default_workspace_path()))
+
+
+KNOWN_LEVELS = {"epci_nom": "EPCI", "ept_nom": "EPT", "libepci": "EPCI", "nom_epci": "EPCI"}
+
+
+def grouping_columns(path: Path, key: str) -> dict[str, str]:
+    """Which columns of a groupings table become levels, and their names, chosen by the user (the
+    official communes.csv has many columns: EPCI, arrondissement…)."""
+    from diagnostic.io.tables import read_table
+    frame = read_table(path)
+    st.dataframe(frame.head(5), hide_index=True, width="stretch")
+    candidates = [c for c in frame.columns if c.lower() in KNOWN_LEVELS or 1 < frame[c].nunique() < len(frame)]
+    known = [c.lower() in KNOWN_LEVELS for c in candidates]
+    checked = known if any(known) else [len(candidates) <= 4] * len(candidates)
+    names = [KNOWN_LEVELS.get(c.lower(), c) for c in candidates]
+    choice = st.data_editor(
+        pd.DataFrame({"Colonne": candidates, "Importer": checked, "Nom du niveau": names}),
+        hide_index=True, disabled=["Colonne"], key=key, width="stretch")
+    st.caption("Cochez les colonnes à garder comme niveaux de regroupement (par exemple epci_nom) et nommez-les.")
+    return {r["Colonne"]: r["Nom du niveau"] or r["Colonne"] for r in choice.to_dict("records") if r["Importer"]}
+
+
+STATUS_ICONS = {DONE: ":material/check_circle:", MISSING: ":material/radio_button_unchecked:",
+                OUTDATED: ":material/update:"}
+
+
+def guided_path(ws: Workspace) -> None:
+    """The diagnostic's steps with this workspace's status on each and a link to the page that does it."""
+    try:
+        sessions = len(all_sessions(store(), ws.key))
+    except Exception:  # noqa: BLE001 - the sessions' database being down must not hide the path
+        sessions = 0
+    for number, step in enumerate(diagnostic_steps(ws, sessions), start=1):
+        c1, c2 = st.columns([1, 3])
+        c1.page_link(step.page, label=f"{number}. {step.name}", icon=STATUS_ICONS[step.status])
+        c2.markdown(f"**{step.status.capitalize()}** — {escape(step.detail)}")
 
 
 @st.cache_resource(show_spinner=False)

@@ -2,7 +2,8 @@
 
 A workspace folder holds:
 - ``workspace.json``: name, département, fictional flag, secrecy threshold;
-- ``communes.geojson``: code_insee, name, population and geometry (WGS84);
+- ``communes.geojson``: code_insee, name, population, postcodes, the population point
+  (pop_lon/pop_lat, when the boundaries file gave one) and geometry (WGS84);
 - ``groupings.csv``: code_insee then one column per grouping level (commune → group name);
 - ``catalogue.json``: the indicator catalogue with this workspace's thresholds;
 - ``values.csv``: code_insee, indicator, numerator, denominator (long format);
@@ -41,7 +42,6 @@ from diagnostic.access.transit import STOPS_FILE, read_stops
 from diagnostic.access.white_zones import CoverageParams
 from diagnostic.indicators import (DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, Catalogue, Indicator,
                                    load_catalogue, save_catalogue)
-from diagnostic.territory import WGS84
 from diagnostic.vintages import CORRESPONDENCE_FILE, former_codes, read_correspondence
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -216,9 +216,7 @@ def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, grouping
     try:
         (staging / "workspace.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1),
                                                 encoding="utf-8")
-        columns = ["code_insee", "name", "population", *(["postcodes"] if "postcodes" in communes else [])]
-        frame = communes[[*columns, "geometry"]].to_crs(WGS84)
-        frame.to_file(staging / "communes.geojson", driver="GeoJSON", COORDINATE_PRECISION=6)
+        geo.write_communes(communes, staging / "communes.geojson")
         groupings.rename_axis("code_insee").to_csv(staging / "groupings.csv", encoding="utf-8")
         save_catalogue(catalogue, staging / "catalogue.json")
         values[["code_insee", "indicator", "numerator", "denominator"]].to_csv(
@@ -229,6 +227,7 @@ def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, grouping
             stops.to_csv(staging / STOPS_FILE, index=False, encoding="utf-8")
         if correspondence is not None and len(correspondence):
             correspondence.to_csv(staging / CORRESPONDENCE_FILE, index=False, encoding="utf-8")
+        load_workspace(staging)  # what was written reads back whole, or nothing is created
         staging.chmod(0o755)
         if path.exists():
             path.rmdir()
@@ -239,9 +238,10 @@ def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, grouping
 
 def create_workspace(path: Path, communes_file: Path, indicators_file: Path | None = None,
                      groupings_file: Path | None = None, name: str | None = None,
-                     fields: dict[str, str] | None = None) -> Workspace:
+                     fields: dict[str, str] | None = None, grouping_columns: dict[str, str] | None = None) -> Workspace:
     """Create a workspace from a boundaries file, an indicators table (long, or wide with
-    well-known INSEE columns) and a groupings table.
+    well-known INSEE columns) and a groupings table (all its columns, or `grouping_columns`: file
+    column → level name).
 
     The population comes from the boundaries or, failing that, from the indicators table. Former
     codes listed in the boundaries (``anciens_codes``) reconcile data of older vintages.
@@ -254,8 +254,10 @@ def create_workspace(path: Path, communes_file: Path, indicators_file: Path | No
         found = postcodes_of(Path(table), codes) if table and "postcodes" not in communes else None
         if found is not None:
             communes["postcodes"] = codes.map(found).fillna("").to_numpy()
-    groupings = (tables.read_groupings(Path(groupings_file), codes, warnings=warnings) if groupings_file
-                 else pd.DataFrame(index=pd.Index(codes, name="code_insee")))
+    groupings = (tables.read_groupings(Path(groupings_file), codes, warnings=warnings,
+                                       columns=list(grouping_columns) if grouping_columns else None)
+                 .rename(columns={k: v.strip() for k, v in (grouping_columns or {}).items() if v.strip()})
+                 if groupings_file else pd.DataFrame(index=pd.Index(codes, name="code_insee")))
     correspondence = (former_codes(communes["former_codes"], codes) if "former_codes" in communes
                       else NO_CORRESPONDENCE.copy())
     catalogue = load_catalogue(DEFAULT_CATALOGUE)
@@ -382,10 +384,7 @@ def _save_postcodes(ws: Workspace, file: Path) -> bool:
     communes = ws.communes.copy()
     old = communes["postcodes"] if "postcodes" in communes else pd.Series("", index=communes.index)
     communes["postcodes"] = communes["code_insee"].map(found).fillna(old.fillna("")).to_numpy()
-    tmp = ws.path / ".communes.geojson.tmp"
-    communes[["code_insee", "name", "population", "postcodes", "geometry"]].to_file(
-        tmp, driver="GeoJSON", COORDINATE_PRECISION=6)
-    tmp.replace(ws.path / "communes.geojson")
+    geo.write_communes(communes, ws.path / "communes.geojson")
     return True
 
 

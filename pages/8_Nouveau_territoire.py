@@ -24,8 +24,10 @@ Trois fichiers suffisent ; rien n'est créé si l'un d'eux est refusé, et le me
    sont reconnus ; les autres colonnes s'associent ensuite sur la page « Importer des données »).
    Virgule décimale acceptée, `s` pour une valeur secrète. Sans population dans les contours, ce
    tableau doit la donner.
-3. **Les regroupements** (CSV, facultatif) : `code_insee` puis une colonne par niveau (par exemple
-   « Territoire d'action sociale », « EPCI ») ; le nom de la colonne devient le nom du niveau.
+3. **Les regroupements** (CSV ou Excel, facultatif) : `code_insee` puis une ou plusieurs colonnes de
+   niveaux (par exemple « Territoire d'action sociale », « EPCI ») ; vous choisissez les colonnes à garder, ce
+   qui permet de donner la liste officielle des communes (`communes.csv`, colonne `epci_nom`), dont les codes
+   postaux sont gardés aussi.
 """
 )
 name = st.text_input("Nom de l'espace de travail", placeholder="Département du … — diagnostic 2027")
@@ -46,12 +48,20 @@ if communes is not None:
         st.error(exc.french())
 indicators = st.file_uploader("Indicateurs (CSV ou Excel)", type=["csv", "txt", "xlsx"], key="new-indicators")
 groupings = st.file_uploader("Regroupements (CSV ou Excel)", type=["csv", "txt", "xlsx"], key="new-groupings")
+grouping_columns = None
+if groupings is not None:
+    try:
+        grouping_columns = ui.grouping_columns(ui.saved_upload(groupings), f"new-groups-{groupings.file_id}")
+    except InputError as exc:
+        st.error(exc.french())
 submitted = st.button("Créer et ouvrir", type="primary", key="new-create")
 
 if "created" in st.session_state:
     st.success(st.session_state.pop("created"))
     for warning in st.session_state.pop("created_warnings", []):
         st.warning(warning)
+    st.subheader("Prochaines étapes")
+    ui.guided_path(ui.current_workspace())
 
 
 def opened(ws) -> None:
@@ -67,12 +77,14 @@ def opened(ws) -> None:
 if submitted:
     if communes is None or not name.strip():
         st.error("Indiquez un nom et le fichier des communes.")
+    elif groupings is not None and not grouping_columns:
+        st.error("Cochez au moins une colonne du tableau des regroupements (ou retirez ce fichier).")
     else:
         try:
             with st.spinner("Vérification des fichiers et création de l'espace de travail…"):
                 ws = create_workspace(new_workspace_path(name), ui.saved_upload(communes),
                                       ui.saved_upload(indicators), ui.saved_upload(groupings), name.strip(),
-                                      {k: v for k, v in fields.items() if v})
+                                      {k: v for k, v in fields.items() if v}, grouping_columns)
             opened(ws)
         except InputError as exc:
             st.error(exc.french())

@@ -113,15 +113,7 @@ with tab_groups:
     if upload is not None:
         path = ui.saved_upload(upload)
         try:
-            frame = read_table(path)
-            st.dataframe(frame.head(5), hide_index=True, width="stretch")
-            candidates = [c for c in frame.columns if 1 < frame[c].nunique() < len(frame)]
-            choice = st.data_editor(
-                pd.DataFrame({"Colonne": candidates, "Importer": [False] * len(candidates),
-                              "Nom du niveau": candidates}),
-                hide_index=True, disabled=["Colonne"], key="groups-columns", width="stretch")
-            chosen = {r["Colonne"]: r["Nom du niveau"] or r["Colonne"]
-                      for r in choice.to_dict("records") if r["Importer"]}
+            chosen = ui.grouping_columns(path, "groups-columns")
             if st.button("Importer les niveaux cochés", type="primary", key="groups-import",
                          disabled=not chosen or ws.fictional):
                 imported = import_groupings(ws.path, path, chosen)

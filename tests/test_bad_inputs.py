@@ -42,6 +42,9 @@ def geojson(features: list[tuple[dict, dict]]) -> bytes:
 
 
 SQUARE = {"type": "Polygon", "coordinates": [[[3.2, 43.4], [3.3, 43.4], [3.3, 43.5], [3.2, 43.5], [3.2, 43.4]]]}
+FLAT = {"type": "Polygon", "coordinates": [[[3.2, 43.4], [3.3, 43.4], [3.25, 43.4], [3.2, 43.4]]]}
+EMPTY = {"type": "Polygon", "coordinates": []}
+SWAPPED = {"type": "Polygon", "coordinates": [[[43.4, 3.2], [43.4, 3.3], [43.5, 3.3], [43.5, 3.2], [43.4, 3.2]]]}
 LAMBERT = {"type": "Polygon", "coordinates": [[[720000, 6270000], [721000, 6270000], [721000, 6271000],
                                                [720000, 6271000], [720000, 6270000]]]}
 
@@ -98,6 +101,22 @@ CASES = [
      b"ancien;libelle\n34093;Dio\n", "deux colonnes de codes"),
     ("Lambert-93 labelled WGS84", "communes", "lambert.geojson",
      geojson([({"code_insee": "34001", "nom": "A", "population": 10}, LAMBERT)]), "en mètres"),
+    ("empty polygon", "communes", "vides.geojson",
+     geojson([({"code_insee": "34001", "nom": "A", "population": 10}, SQUARE),
+              ({"code_insee": "34002", "nom": "B", "population": 10}, EMPTY)]), "34002.*(vide|polygone)"),
+    ("flat polygon", "communes", "plat.geojson",
+     geojson([({"code_insee": "34001", "nom": "A", "population": 10}, FLAT)]), "34001.*aucune surface"),
+    ("infinite population", "communes", "infini.geojson",
+     geojson([({"code_insee": "34001", "nom": "A", "population": float("inf")}, SQUARE)]), "population"),
+    ("latitude and longitude swapped", "communes", "inverse.geojson",
+     geojson([({"code_insee": "34001", "nom": "A", "population": 10}, SWAPPED)]), "semblent inversées"),
+    ("Lambert-93 declared as another projection", "communes", "utm.geojson",
+     json.dumps({"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:32631"}},
+                 "features": [{"type": "Feature", "properties": {"code_insee": "34001", "nom": "A", "population": 10},
+                               "geometry": LAMBERT}]}).encode(), "hors de France.*EPSG:32631"),
+    ("population point far away", "communes", "point_pop.geojson",
+     geojson([({"code_insee": "34001", "nom": "A", "population": 10, "pop_lon": 2.35, "pop_lat": 48.85}, SQUARE)]),
+     "ligne 1.*point de population"),
     ("zip with ../", "communes", "contours.zip", zipped({"../../etc/contours.shp": b"x"}), "chemin dangereux"),
     ("zip bomb", "communes", "bombe.zip", zipped({"communes.geojson": b" " * 50_000}), "trop volumineuse"),
     ("truncated geojson", "communes", "coupe.geojson",

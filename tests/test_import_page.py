@@ -65,7 +65,11 @@ def test_a_groupings_column_is_imported_under_its_new_name(ws_path):
     table = "code_insee,nom,epci_nom\n34001,Abeilhan,CC A\n34002,Adissan,CA B\n34144,Lunas,CC A\n".encode()
     at.file_uploader(key="groups-file").set_value(("communes.csv", table, "text/csv"))
     at.run()
-    assert at.button(key="groups-import").disabled  # nothing chosen yet
+    assert not at.button(key="groups-import").disabled  # the EPCI column is recognised and chosen
+    at.session_state["groups-columns"] = {"edited_rows": {0: {"Importer": False}}, "added_rows": [],
+                                          "deleted_rows": []}
+    at.run()
+    assert at.button(key="groups-import").disabled  # nothing chosen
     at.session_state["groups-columns"] = {"edited_rows": {0: {"Importer": True, "Nom du niveau": "EPCI"}},
                                           "added_rows": [], "deleted_rows": []}
     at.run()
@@ -134,3 +138,47 @@ def test_two_offer_files_of_different_formats_one_after_the_other(ws_path):
     offer = load_workspace(ws_path).offer.set_index("name")
     assert offer.at["Mairie de Lunas", "code_insee"] == "34144" and offer.at["Mairie de Lunas", "themes"] == ["numerique"]
     assert len(offer) == 3
+
+
+def test_a_territory_is_created_with_chosen_groupings_and_next_steps(tmp_path, monkeypatch):
+    from tests.workspaces import COMMUNES, write_geojson
+    monkeypatch.setenv("PTI_WORKSPACES_DIR", str(tmp_path / "espaces"))
+    contours = write_geojson(tmp_path / "contours.geojson", COMMUNES).read_bytes()
+    official = ("code_insee,nom,departement,arrondissement,epci_siren,epci_nom,codes_postaux\n"
+                "34001,Abeilhan,34,343,200071058,CC Les Avant-Monts,34290\n"
+                "34002,Adissan,34,343,243400694,CA Hérault Méditerranée,34230\n"
+                "34144,Lunas,34,342,200017341,CC Grand Orb,34650\n").encode()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/8_Nouveau_territoire.py")
+    at.run()
+    at.text_input[0].input("Hérault (essai)")
+    at.file_uploader(key="new-communes").set_value(("contours.geojson", contours, "application/geo+json"))
+    at.file_uploader(key="new-groupings").set_value(("communes.csv", official, "text/csv"))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.button(key="new-create").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Espace de travail « Hérault (essai) » créé : 3 communes" in at.success[0].value
+    assert any(s.value == "Prochaines étapes" for s in at.subheader)
+    assert any("Aucun indicateur en dehors de la population" in m.value for m in at.markdown)
+    ws = load_workspace(tmp_path / "espaces" / "herault-essai")
+    assert list(ws.groupings.columns) == ["EPCI"]  # only the column recognised, under its usual name
+    assert ws.communes.set_index("code_insee")["postcodes"]["34144"] == "34650"
+
+
+def test_a_refused_boundaries_file_leaves_no_folder(tmp_path, monkeypatch):
+    from tests.workspaces import COMMUNES, write_geojson
+    monkeypatch.setenv("PTI_WORKSPACES_DIR", str(tmp_path / "espaces"))
+    swapped = [(props, (b, a, d, c)) for props, (a, b, c, d) in COMMUNES]  # (lat, lon) order
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/8_Nouveau_territoire.py")
+    at.run()
+    at.text_input[0].input("Inversé")
+    at.file_uploader(key="new-communes").set_value(
+        ("contours.geojson", write_geojson(tmp_path / "c.geojson", swapped).read_bytes(), "application/geo+json"))
+    at.run()
+    at.button(key="new-create").click()
+    at.run()
+    assert not at.exception and "semblent inversées" in at.error[0].value
+    assert not (tmp_path / "espaces").exists() or list((tmp_path / "espaces").iterdir()) == []

@@ -194,3 +194,17 @@ def test_lambert93_coordinates_labelled_as_wgs84_are_refused(tmp_path):
         ({"code_insee": "01001", "nom": "A", "population": 10}, (700000, 6600000, 701000, 6601000))])
     with pytest.raises(InputError, match="en mètres"):
         create_workspace(tmp_path / "ws", communes)
+
+
+def test_population_points_of_the_boundaries_are_kept_and_used(tmp_path):
+    from diagnostic.access.points import demand_points
+    from tests.workspaces import COMMUNES, write_geojson
+    features = [({**props, "pop_lon": (a + c) / 2 + 0.01, "pop_lat": (b + d) / 2} if props["code_insee"] != "34002"
+                 else props, (a, b, c, d)) for props, (a, b, c, d) in COMMUNES]
+    ws = create_workspace(tmp_path / "ws", write_geojson(tmp_path / "c.geojson", features))
+    points = ws.communes.set_index("code_insee")
+    assert points.at["34001", "pop_lon"] == pytest.approx(3.31) and pd.isna(points.at["34002", "pop_lon"])
+    demand = demand_points(ws.communes).set_index("code_insee")
+    inside = demand_points(ws.communes.drop(columns=["pop_lon", "pop_lat"])).set_index("code_insee")
+    assert demand.at["34001", "x"] != pytest.approx(inside.at["34001", "x"])  # the people's point is used
+    assert demand.at["34002", "x"] == pytest.approx(inside.at["34002", "x"])  # without one, a point inside

@@ -24,14 +24,15 @@ def to_metric(lon: np.ndarray, lat: np.ndarray, crs: str) -> np.ndarray:
 
 
 def demand_points(communes: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Where people live: one point per commune (its population-weighted point when the file
-    gives one as pop_lon/pop_lat, else a point inside the commune), in metric coordinates."""
+    """Where people live: one point per commune (its population-weighted point when the boundaries
+    file gave one, pop_lon/pop_lat, else a point inside the commune), in metric coordinates."""
     crs = metric_crs(communes)
+    points = communes.to_crs(crs).geometry.representative_point()
+    xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
     if {"pop_lon", "pop_lat"} <= set(communes.columns):
-        xy = to_metric(communes["pop_lon"].to_numpy(float), communes["pop_lat"].to_numpy(float), crs)
-    else:
-        points = communes.to_crs(crs).geometry.representative_point()
-        xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+        known = (communes["pop_lon"].notna() & communes["pop_lat"].notna()).to_numpy()
+        xy[known] = to_metric(communes["pop_lon"].to_numpy(float)[known], communes["pop_lat"].to_numpy(float)[known],
+                              crs)
     return pd.DataFrame({"code_insee": communes["code_insee"].to_numpy(), "x": xy[:, 0], "y": xy[:, 1]})
 
 

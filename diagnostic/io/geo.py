@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 from shapely.ops import unary_union
@@ -13,13 +14,17 @@ from shapely.ops import unary_union
 from diagnostic.errors import InputError
 from diagnostic.io.tables import MAX_COMMUNE_POPULATION, check_codes, parse_number, repair_codes
 from diagnostic.io.text import clean_text
-from diagnostic.territory import WGS84
+from diagnostic.territory import WGS84, in_france, metric_crs
 
 CODE_FIELDS = ("code_insee", "code", "insee_com", "codgeo", "insee")
 NAME_FIELDS = ("name", "nom", "libgeo", "nom_com", "libelle")
 POSTCODE_FIELDS = ("postcodes", "codes_postaux", "code_postal", "cp")
 FORMER_CODE_FIELDS = ("anciens_codes", "codes_anciens", "code_2018", "codes_2018", "former_codes")
 POPULATION_FIELDS = ("population", "population_municipale", "pmun", "pop", "p22_pop", "p21_pop")
+# Where the commune's people live (a population-weighted point), as (longitude, latitude) fields
+POPULATION_POINT_FIELDS = (("pop_lon", "pop_lat"), ("lon_pop", "lat_pop"), ("longitude_pop", "latitude_pop"),
+                           ("pop_longitude", "pop_latitude"))
+STORED_COLUMNS = ("code_insee", "name", "population", "postcodes", "pop_lon", "pop_lat")
 
 
 def _field(columns: list[str], candidates: tuple[str, ...], file: str, what: str) -> str:
@@ -97,8 +102,9 @@ def read_communes(path: Path, warnings: list[str] | None = None, fields: dict[st
         gdf["former_codes"] = raw[former_col].fillna("").astype(str).to_numpy()
     bad = gdf.geometry.isna() | ~gdf.geom_type.isin(["Polygon", "MultiPolygon"])
     if bad.any():
-        raise InputError(f"la commune « {gdf['code_insee'][bad].iloc[0]} » n'a pas de polygone.",
-                         file=file, field="geometry", fix="Chaque entité doit être un (multi)polygone.")
+        first = int(np.flatnonzero(bad)[0])
+        raise InputError(f"la commune « {gdf['code_insee'].iloc[first]} » n'a pas de polygone.", file=file,
+                         line=first + 1, field="geometry", fix="Chaque entité doit être un (multi)polygone.")
     if pop_col and pd.isna(gdf["population"]).any():
         raise InputError(f"population manquante pour « {gdf['code_insee'][gdf['population'].isna()].iloc[0]} ».",
                          file=file, field=pop_col, fix="Indiquez la population municipale.")
@@ -112,7 +118,75 @@ def read_communes(path: Path, warnings: list[str] | None = None, fields: dict[st
         if warnings is not None:
             warnings.append(f"fichier « {file} » : {int(invalid.sum())} contour(s) invalide(s) réparé(s) "
                             f"(ex. commune {gdf['code_insee'][invalid].iloc[0]}).")
-    return gdf.to_crs(WGS84)
+    gdf = gdf.to_crs(WGS84)
+    _check_surfaces(gdf, file)
+    _check_in_france(gdf, file, raw.crs)
+    point_fields = next(((lon, lat) for lon, lat in POPULATION_POINT_FIELDS
+                         if {lon, lat} <= {c.lower() for c in columns}), None)
+    if point_fields:
+        lower = {c.lower(): c for c in columns}
+        gdf["pop_lon"], gdf["pop_lat"] = (pd.to_numeric(raw[lower[f]], errors="coerce").to_numpy() for f in point_fields)
+        _check_population_points(gdf, file, point_fields)
+    return gdf
+
+
+def _check_surfaces(gdf: gpd.GeoDataFrame, file: str) -> None:
+    """Empty or flat contours (no surface) are refused, with the entity's number."""
+    area = gdf.to_crs(metric_crs(gdf)).area
+    flat = gdf.geometry.is_empty | ~(area > 1.0)  # less than a square metre
+    if flat.any():
+        first = int(np.flatnonzero(flat)[0])
+        raise InputError(f"le contour de la commune « {gdf['code_insee'].iloc[first]} » est vide ou n'a aucune "
+                         "surface.", file=file, line=first + 1, field="geometry",
+                         fix="Corrigez ou remplacez ce contour (exportez à nouveau la couche des communes).")
+
+
+def _check_in_france(gdf: gpd.GeoDataFrame, file: str, crs) -> None:
+    """Every commune must fall in France: swapped axes and a wrong projection are named."""
+    points = gdf.geometry.representative_point()
+    outside = [i for i, p in enumerate(points) if not in_france(p.y, p.x)]
+    if not outside:
+        return
+    first = outside[0]
+    p = points.iloc[first]
+    code = gdf["code_insee"].iloc[first]
+    found = f"la commune « {code} » tombe en latitude {p.y:.2f}, longitude {p.x:.2f}, hors de France"
+    if in_france(p.x, p.y):
+        raise InputError(f"{found} : la latitude et la longitude semblent inversées.", file=file, line=first + 1,
+                         field="geometry", fix="Réexportez les contours avec l'ordre (longitude, latitude) du GeoJSON, "
+                                               "ou déclarez la bonne projection.")
+    declared = crs.to_string() if crs is not None else "aucune (WGS84 supposé)"
+    raise InputError(f"{found} ({len(outside)} commune(s) dans ce cas) : la projection déclarée ({declared}) ne "
+                     "correspond sans doute pas aux coordonnées.", file=file, line=first + 1, field="geometry",
+                     fix="Réexportez les contours en WGS84 ou en Lambert-93 (EPSG:2154) avec leur projection "
+                         "déclarée (fichier .prj d'un Shapefile).")
+
+
+def _check_population_points(gdf: gpd.GeoDataFrame, file: str, fields: tuple[str, str]) -> None:
+    """Population points must lie in (or within 1 km of) their commune; missing ones fall back to a
+    point inside the commune."""
+    known = gdf["pop_lon"].notna() & gdf["pop_lat"].notna()
+    if not known.any():
+        gdf.drop(columns=["pop_lon", "pop_lat"], inplace=True)
+        return
+    crs = metric_crs(gdf)
+    shapes = gdf.geometry.to_crs(crs)
+    points = gpd.GeoSeries(gpd.points_from_xy(gdf["pop_lon"], gdf["pop_lat"]), crs=WGS84).to_crs(crs)
+    far = known & (shapes.distance(points, align=False) > 1000)
+    if far.any():
+        first = int(np.flatnonzero(far)[0])
+        raise InputError(f"le point de population de la commune « {gdf['code_insee'].iloc[first]} » est à plus d'un "
+                         "kilomètre de son contour.", file=file, line=first + 1, field=f"{fields[0]}/{fields[1]}",
+                         fix="Vérifiez ces coordonnées (degrés décimaux, longitude puis latitude), ou retirez ces "
+                             "deux champs.")
+
+
+def write_communes(communes: gpd.GeoDataFrame, path: Path) -> None:
+    """Write the communes of a workspace (the fields it keeps and their contours, WGS84) atomically."""
+    columns = [c for c in STORED_COLUMNS if c in communes.columns]
+    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
+    communes[[*columns, "geometry"]].to_crs(WGS84).to_file(tmp, driver="GeoJSON", COORDINATE_PRECISION=6)
+    tmp.replace(path)
 
 
 MAX_UNZIPPED = 1_000_000_000
