@@ -23,7 +23,9 @@ from diagnostic.export.annex import AnnexChoice, annex_context, annex_tables
 from diagnostic.export.csv import csv_bytes, write_csv_folder
 from diagnostic.export.excel import workbook_bytes
 from diagnostic.export.pdf import TITLE, annex_pdf
+from diagnostic.indicators import AGGREGATION_NONE, AGGREGATION_SUMS, AGGREGATION_WEIGHTED
 from diagnostic.io.offer_files import FORMATS, FileDefaults
+from diagnostic.open_catalogue import NewIndicator, add_indicator, columns_of
 from diagnostic.offer_import import import_offer
 from diagnostic.profile import SECRET_LABEL, indicator_profile
 from diagnostic.sessions.store import Store
@@ -87,6 +89,32 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
     table.add_argument("--correspondances", type=Path,
                        help="table de passage des codes communes (ancien code, code actuel)")
+    table.add_argument("--where", action="append", default=[], metavar="COLONNE=VALEUR",
+                       help="ne garder que les lignes où la colonne a cette valeur, ex. annee=2024 (répétable)")
+    new = table.add_argument_group("nouvel indicateur", "ajouter au catalogue un indicateur calculé à partir des "
+                                   "colonnes du tableau (COLONNES : une colonne ou plusieurs jointes par « + »)")
+    new.add_argument("--new-indicator", metavar="ID", help="identifiant du nouvel indicateur (ex. part_foyers_rsa_caf)")
+    new.add_argument("--label", default="", help="libellé")
+    new.add_argument("--numerator", default="", metavar="COLONNES", help="numérateur (ou la valeur, pour un indice)")
+    new.add_argument("--denominator", default="", metavar="COLONNES", help="dénominateur (taux) ; facultatif")
+    new.add_argument("--rate", default="", metavar="COLONNE", help="une colonne de taux : numérateur = taux × dénominateur")
+    new.add_argument("--code-column", default="", metavar="COLONNE", help="colonne du code commune (si non reconnue)")
+    new.add_argument("--unit", default="", help="unité (%% par défaut pour un taux)")
+    new.add_argument("--source", default="", help="source")
+    new.add_argument("--vintage", default="", help="millésime (ex. décembre 2024)")
+    new.add_argument("--definition", default="", help="définition")
+    new.add_argument("--owner", default="", help="responsable de l'indicateur")
+    new.add_argument("--frequency", default="", help="fréquence de collecte")
+    new.add_argument("--family", default="contexte", choices=["contexte", "moyens", "resultat"], help="famille")
+    new.add_argument("--aggregation", default="somme", choices=["somme", "moyenne-ponderee", "non-agregeable"],
+                     help="passage aux territoires : somme des numérateurs et dénominateurs (défaut), moyenne "
+                          "pondérée par la population (un indice) ou non agrégeable (une médiane)")
+    direction = new.add_mutually_exclusive_group()
+    direction.add_argument("--lower-is-better", action="store_true", help="plus la valeur est basse, mieux c'est")
+    direction.add_argument("--higher-is-better", action="store_true", help="plus la valeur est haute, mieux c'est")
+    new.add_argument("--lower", type=float, help="seuil bas (avec un sens)")
+    new.add_argument("--upper", type=float, help="seuil haut (avec un sens)")
+    new.add_argument("--confidential", action="store_true", help="effectifs soumis au secret statistique")
 
     groups = sub.add_parser("import-groupings", help="importer des niveaux de regroupement (EPCI, TAS…)",
                             description="Ajoute des niveaux de regroupement à partir d'un tableau (code INSEE de la "
@@ -182,8 +210,13 @@ def main(argv: list[str] | None = None) -> int:
             write_indicators(args.workspace, args.level, args.out)
             print(f"Indicateurs écrits dans {args.out}.")
         elif args.command == "import-indicators":
-            report = import_indicators(args.workspace or default_workspace_path(), args.file,
-                                       correspondence_file=args.correspondances)
+            where = dict(item.partition("=")[::2] for item in args.where) or None
+            if args.new_indicator:
+                report = add_indicator(args.workspace or default_workspace_path(), args.file, new_indicator(args),
+                                       args.code_column, where, args.correspondances)
+            else:
+                report = import_indicators(args.workspace or default_workspace_path(), args.file,
+                                           correspondence_file=args.correspondances, where=where)
             print(report.summary())
             for line in report.details():
                 print(f"  {line}")
@@ -243,6 +276,16 @@ def main(argv: list[str] | None = None) -> int:
               "PTI_DEBUG=1 pour obtenir le détail technique à transmettre aux développeurs.", file=sys.stderr)
         return 1
     return 0
+
+
+def new_indicator(args) -> NewIndicator:
+    """The indicator described by the options of import-indicators."""
+    direction = True if args.higher_is_better else False if args.lower_is_better else None
+    aggregation = {"somme": AGGREGATION_SUMS, "moyenne-ponderee": AGGREGATION_WEIGHTED,
+                   "non-agregeable": AGGREGATION_NONE}[args.aggregation]
+    return NewIndicator(args.new_indicator, args.label, columns_of(args.numerator), columns_of(args.denominator),
+                        args.rate, args.unit, args.source, args.vintage, args.family, direction, args.lower,
+                        args.upper, args.confidential, aggregation, args.definition, args.owner, args.frequency)
 
 
 def disk_error(exc: OSError) -> str:

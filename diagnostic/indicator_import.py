@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from diagnostic.errors import InputError
-from diagnostic.indicators import DEFAULT_CATALOGUE, Catalogue, load_catalogue
+from diagnostic.indicators import AGGREGATION_NONE, DEFAULT_CATALOGUE, Catalogue, load_catalogue
 from diagnostic.io.tables import (CODE_COLUMNS, VALUE_COLUMNS, check_codes, line_numbers, parse_number,
                                   read_table, repair_codes)
 from diagnostic.vintages import Merge, reconcile
@@ -74,6 +74,7 @@ class ImportReport:
     warnings: list[str]
     columns: list[str]  # of the file
     mapping: TableMapping | None  # used for a wide table
+    part_populations: dict[str, float] = field(default_factory=dict)  # of merged communes' parts, in the file
 
     def summary(self) -> str:
         text = (f"{len(self.indicators)} indicateur(s) importé(s) depuis « {self.file} » "
@@ -228,11 +229,16 @@ def wide_values(frame: pd.DataFrame, mapping: TableMapping, catalogue: Catalogue
 
 def read_indicator_table(path: Path, codes: set[str], catalogue: Catalogue, population: pd.Series,
                          correspondence: pd.DataFrame, names: pd.Series, mapping: TableMapping | None = None,
-                         workspace: Path | None = None) -> tuple[pd.DataFrame, ImportReport]:
-    """Rows for the workspace's communes from a long or wide table, reconciled with the
-    correspondence table; nothing is written. Raises InputError on anything that cannot be used."""
+                         workspace: Path | None = None, where: dict[str, str] | None = None,
+                         part_populations: dict[str, float] | None = None) -> tuple[pd.DataFrame, ImportReport]:
+    """Rows for the workspace's communes from a long or wide table (only its rows where each column
+    of `where` has the given value, e.g. one year of a file with a row per commune and year),
+    reconciled with the correspondence table; nothing is written. An index weighted by the
+    population (``@population``) is weighted, for the parts of a merged commune, by their own
+    populations: this table's population column or `part_populations` recorded from earlier tables.
+    Raises InputError on anything that cannot be used."""
     file = Path(path).name
-    frame = read_table(path)
+    frame = select_rows(read_table(path), where or {}, file)
     warnings: list[str] = []
     long = is_long(list(frame.columns))
     if long:
@@ -255,7 +261,8 @@ def read_indicator_table(path: Path, codes: set[str], catalogue: Catalogue, popu
     if not long and duplicated.any():
         raise InputError(f"la commune « {frame[code_col][duplicated].iloc[0]} » apparaît deux fois.", file=file,
                          line=int(line_numbers(frame)[duplicated].iloc[0]), field=code_col,
-                         fix="Gardez une seule ligne par commune.")
+                         fix="Gardez une seule ligne par commune, ou ne retenez que les lignes d'une année (ou d'une "
+                             "catégorie) : filtre « Lignes retenues » de la page, option --where COLONNE=VALEUR.")
     departements = {c[:3] if c.startswith("97") else c[:2] for c in codes}
     in_scope = frame[code_col].isin(known)
     same_dept = frame[code_col].map(lambda c: (c[:3] if c.startswith("97") else c[:2]) in departements)
@@ -265,15 +272,72 @@ def read_indicator_table(path: Path, codes: set[str], catalogue: Catalogue, popu
     if frame.empty:
         raise InputError("aucune ligne ne concerne les communes de l'espace de travail.", file=file,
                          field=code_col, fix="Vérifiez que le fichier couvre votre département.")
+    parts = set(correspondence["ancien_code"]) | set(correspondence["code_insee"])
+    found = _part_populations(frame, code_col, parts, file)
     if long:
         rows = _long_values(frame, code_col, catalogue, file)
     else:
-        rows = wide_values(frame, mapping, catalogue, file, population)
-    rows, merges = reconcile(rows, correspondence, names)
+        weighted = any(m.denominator == [WORKSPACE_POPULATION] for m in mapping.indicators)
+        weights = _weights(population, correspondence, set(frame[code_col]), {**(part_populations or {}), **found},
+                           warnings, names) if weighted else population
+        rows = wide_values(frame, mapping, catalogue, file, weights)
+    medians = frozenset(i for i in rows["indicator"].unique() if catalogue[i].aggregation == AGGREGATION_NONE)
+    rows, merges = reconcile(rows, correspondence, names, medians)
     report = ImportReport(file, list(dict.fromkeys(rows["indicator"])), int(rows["code_insee"].nunique()),
                           merges, unmatched, outside, int(rows["numerator"].isna().sum()), warnings,
-                          list(frame.columns), None if long else mapping)
+                          list(frame.columns), None if long else mapping, found)
     return rows, report
+
+
+POPULATION_COLUMN = re.compile(r"population_municipale|pmun\d{0,4}|population(_\d{4})?|p\d\d_pop", re.IGNORECASE)
+
+
+def _part_populations(frame: pd.DataFrame, code_col: str, parts: set[str], file: str) -> dict[str, float]:
+    """The populations a table gives for the communes of a merger (former and absorbing), to weight
+    their indices by the people of the same vintage."""
+    column = next((c for c in frame.columns if POPULATION_COLUMN.fullmatch(c) and c != code_col), None)
+    if column is None or not parts:
+        return {}
+    lines = line_numbers(frame)
+    found = {code: parse_number(text, file, line, column)
+             for code, text, line in zip(frame[code_col], frame[column], lines, strict=True) if code in parts}
+    return {code: value for code, value in found.items() if not np.isnan(value)}
+
+
+def _weights(population: pd.Series, correspondence: pd.DataFrame, in_file: set[str], known: dict[str, float],
+             warnings: list[str], names: pd.Series) -> pd.Series:
+    """The population of each code of a file, for a weighted mean: the workspace's, except for the
+    parts of a merged commune found in the file, weighted by their own populations (same vintage)."""
+    weights = population.astype(float).copy()
+    for current, group in correspondence.groupby("code_insee"):
+        former = [c for c in group["ancien_code"] if c in in_file]
+        if not former:
+            continue
+        parts = [current, *former]
+        if all(p in known for p in parts):
+            weights = pd.concat([weights.drop(index=parts, errors="ignore"), pd.Series({p: known[p] for p in parts})])
+        else:
+            warnings.append(f"Pondération par la population : population inconnue pour {', '.join(former)} "
+                            f"(fusionnée dans {current} {names.get(current, '')}) ; importez d'abord un tableau de "
+                            "population du même millésime (ex. population_2021) pour pondérer ses indices.")
+    return weights
+
+
+def select_rows(frame: pd.DataFrame, where: dict[str, str], file: str) -> pd.DataFrame:
+    """The rows of a table where each given column has the given value (compared as text)."""
+    for column, value in where.items():
+        if column not in frame.columns:
+            raise InputError(f"colonne « {column} » absente (filtre des lignes).", file=file, field=column,
+                             fix=f"Colonnes du fichier : {', '.join(frame.columns)}.")
+        keep = frame[column].astype(str).str.strip() == str(value).strip()
+        if not keep.any():
+            values = ", ".join(sorted(frame[column].astype(str).str.strip().unique())[:12])
+            raise InputError(f"aucune ligne n'a la valeur « {value} » dans la colonne « {column} ».", file=file,
+                             field=column, fix=f"Valeurs présentes : {values}.")
+        attrs = frame.attrs
+        frame = frame[keep]
+        frame.attrs = attrs
+    return frame
 
 
 def _long_values(frame: pd.DataFrame, code_col: str, catalogue: Catalogue, file: str) -> pd.DataFrame:

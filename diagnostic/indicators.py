@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields, replace
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,13 @@ DEFAULT_CATALOGUE = Path(__file__).parent / "data" / "catalogue.json"
 FAMILIES = ("résultat", "moyens", "contexte")
 REQUIRED_METADATA = ("label", "short_label", "definition", "source", "unit", "vintage")
 DEFAULT_SECRET_THRESHOLD = 5
+# How a commune indicator becomes a group's: sums of numerators and denominators (counts, rates),
+# a population-weighted mean (indices, stored as value × population over population), or not at all
+# (a median income: only communes show a value)
+AGGREGATION_SUMS = "somme"
+AGGREGATION_WEIGHTED = "moyenne pondérée par la population"
+AGGREGATION_NONE = "non agrégeable"
+AGGREGATIONS = (AGGREGATION_SUMS, AGGREGATION_WEIGHTED, AGGREGATION_NONE)
 
 STATUS_ALERT = "alerte"
 STATUS_WATCH = "vigilance"
@@ -47,6 +55,8 @@ class Indicator:
     upper: float | None
     higher_is_better: bool | None
     confidential: bool
+    aggregation: str = AGGREGATION_SUMS
+    custom: bool = False  # added by the workspace's users (editable and removable)
 
     @property
     def is_rate(self) -> bool:
@@ -84,8 +94,11 @@ class Indicator:
         formula = self.numerator if not self.is_rate else f"{self.numerator} / {self.denominator}"
         if self.is_rate and self.scale != 1:
             formula += f" × {fmt_number(self.scale, 0)}"
+        method = {AGGREGATION_SUMS: "somme des numérateurs et des dénominateurs des communes",
+                  AGGREGATION_WEIGHTED: "moyenne des communes pondérée par leur population",
+                  AGGREGATION_NONE: "non agrégeable : valeur communale seulement"}[self.aggregation]
         return [("Indicateur", self.label), ("Famille", self.family),
-                ("Définition", self.definition), ("Formule", formula), ("Unité", self.unit),
+                ("Définition", self.definition), ("Formule", formula), ("Agrégation", method), ("Unité", self.unit),
                 ("Source", self.source), ("Millésime", self.vintage),
                 ("Fréquence de collecte", self.frequency), ("Responsable", self.owner),
                 ("Seuils", self.threshold_rule())]
@@ -115,13 +128,25 @@ def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> Catalogue:
     names = {f.name for f in fields(Indicator)}
     catalogue: Catalogue = {}
     for number, entry in enumerate(entries, start=1):
-        entry.setdefault("short_label", entry.get("label"))  # catalogues written before it existed
+        entry.setdefault("short_label", entry.get("label"))  # catalogues written before they existed
+        entry.setdefault("aggregation", _default_aggregation(entry.get("id")))
+        entry.setdefault("custom", False)
         missing = names - entry.keys()
         if missing:
             raise InputError(f"l'entrée n° {number} n'a pas les champs {sorted(missing)}.",
                              file=Path(path).name)
         catalogue[entry["id"]] = Indicator(**{k: entry[k] for k in names})
     return catalogue
+
+
+@cache
+def _default_aggregations() -> dict[str, str]:
+    return {e["id"]: e.get("aggregation", AGGREGATION_SUMS) for e in json.loads(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))}
+
+
+def _default_aggregation(indicator_id: str) -> str:
+    """The method of a built-in indicator for catalogues written before methods were stated."""
+    return _default_aggregations().get(indicator_id, AGGREGATION_SUMS)
 
 
 def save_catalogue(catalogue: Catalogue, path: Path) -> None:
@@ -186,6 +211,8 @@ def aggregate(values: pd.DataFrame, groups: pd.Series, indicator: Indicator,
     sums = grouped[["people", "people_known"]].sum()
     out["population_share"] = sums["people_known"] / sums["people"].where(sums["people"] > 0) * 100
     out["value"] = _value(out["numerator"], out["denominator"], indicator)
+    if indicator.aggregation == AGGREGATION_NONE:  # a median of a group is not the median of its communes
+        out.loc[out["communes"] > 1, ["numerator", "denominator", "value"]] = np.nan
     return out
 
 

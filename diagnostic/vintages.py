@@ -79,11 +79,12 @@ def read_correspondence(path: Path, codes: set[str]) -> pd.DataFrame:
                         ).drop_duplicates()
 
 
-def reconcile(rows: pd.DataFrame, correspondence: pd.DataFrame,
-              names: pd.Series) -> tuple[pd.DataFrame, list[Merge]]:
+def reconcile(rows: pd.DataFrame, correspondence: pd.DataFrame, names: pd.Series,
+              not_additive: frozenset[str] = frozenset()) -> tuple[pd.DataFrame, list[Merge]]:
     """Rows (code_insee, indicator, numerator, denominator) with former codes replaced by the current
     commune; the numerators and denominators of merged communes are summed (unknown if one part is
-    unknown, e.g. secret)."""
+    unknown, e.g. secret). An indicator of `not_additive` (a median) is unknown for a commune made
+    of several parts: nothing can be computed from the parts' values."""
     current = dict(zip(correspondence["ancien_code"], correspondence["code_insee"], strict=True))
     mapped = rows["code_insee"].map(lambda c: current.get(c, c))
     if (mapped == rows["code_insee"]).all():
@@ -93,6 +94,9 @@ def reconcile(rows: pd.DataFrame, correspondence: pd.DataFrame,
     grouped = rows.groupby(["code_insee", "indicator"], sort=False)[["numerator", "denominator"]]
     summed = grouped.sum(min_count=1)
     incomplete = grouped.count().lt(grouped.size(), axis=0)
+    parts = grouped.size()
+    several = (parts > 1) & parts.index.get_level_values("indicator").isin(list(not_additive))
+    incomplete = incomplete | pd.DataFrame({c: several for c in incomplete.columns})
     summed = summed.mask(incomplete).reset_index()
     unknown = summed[summed["numerator"].isna()].groupby("code_insee")["indicator"].agg(list)
     merges = [Merge(code, str(names.get(code, "")), [f for f in former if current[f] == code],

@@ -11,7 +11,9 @@ A workspace folder holds:
 - ``stops.csv`` (optional): public-transport stops imported from GTFS feeds;
 - ``correspondances.csv`` (optional): former commune code → current code (merged communes);
 - ``mappings.json`` (optional): the column mappings of imported tables, remembered;
-- ``zones_blanches.json`` (optional): the white-zone settings the working group retained for the annex.
+- ``zones_blanches.json`` (optional): the white-zone settings the working group retained for the annex;
+- ``populations_fusions.csv`` (optional): populations of the parts of merged communes, from the
+  tables that gave them, to weight indices of an older geography.
 
 The population of the communes is the ``population`` indicator when it is known, else the one of
 the boundaries file.
@@ -48,7 +50,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_WORKSPACE = PROJECT_ROOT / "data" / "demo"
 FILES = ("workspace.json", "communes.geojson", "groupings.csv", "catalogue.json", "values.csv")
 RETAINED_FILE = "zones_blanches.json"
-OPTIONAL_FILES = (OFFER_FILE, STOPS_FILE, CORRESPONDENCE_FILE, MAPPINGS_FILE, RETAINED_FILE)
+PART_POPULATIONS_FILE = "populations_fusions.csv"
+OPTIONAL_FILES = (OFFER_FILE, STOPS_FILE, CORRESPONDENCE_FILE, MAPPINGS_FILE, RETAINED_FILE, PART_POPULATIONS_FILE)
 NO_CORRESPONDENCE = pd.DataFrame({"ancien_code": pd.Series(dtype=str), "code_insee": pd.Series(dtype=str)})
 
 
@@ -290,11 +293,13 @@ def create_workspace(path: Path, communes_file: Path, indicators_file: Path | No
 
 
 def import_indicators(path: Path, file: Path, mapping: TableMapping | None = None,
-                      correspondence_file: Path | None = None) -> ImportReport:
-    """Add or update indicators of a workspace from a table: the communes the table covers get its
-    values, the others keep theirs. Merged communes are reconciled with the workspace's
-    correspondence table (completed by `correspondence_file`). All checks come before any write: on
-    error the workspace is unchanged; two imports at once both land (one waits for the other)."""
+                      correspondence_file: Path | None = None, new: Indicator | None = None,
+                      where: dict[str, str] | None = None) -> ImportReport:
+    """Add or update indicators of a workspace from a table (only its rows matching `where`): the
+    communes the table covers get its values, the others keep theirs; `new` is an indicator the
+    user adds to the catalogue with this import. Merged communes are reconciled with the
+    workspace's correspondence table (completed by `correspondence_file`). All checks come before
+    any write: on error the workspace is unchanged; two imports at once both land (one waits)."""
     with workspace_lock(path):
         ws = load_workspace(path)
         codes = set(ws.communes["code_insee"])
@@ -302,10 +307,13 @@ def import_indicators(path: Path, file: Path, mapping: TableMapping | None = Non
         if correspondence_file:
             correspondence = pd.concat([correspondence, read_correspondence(Path(correspondence_file), codes)]
                                        ).drop_duplicates("ancien_code", keep="last")
-        catalogue = selectable_indicators(ws.catalogue)
-        rows, report = read_indicator_table(Path(file), codes, catalogue,
+        own = {**ws.catalogue, **({new.id: new} if new else {})}
+        parts_file = ws.path / PART_POPULATIONS_FILE
+        parts = (pd.read_csv(parts_file, dtype={"code_insee": str}).set_index("code_insee")["population"].to_dict()
+                 if parts_file.is_file() else {})
+        rows, report = read_indicator_table(Path(file), codes, selectable_indicators(own),
                                             ws.communes.set_index("code_insee")["population"], correspondence,
-                                            ws.commune_names(), mapping, ws.path)
+                                            ws.commune_names(), mapping, ws.path, where, parts)
         updated = ws.values.set_index(["code_insee", "indicator"]).index.isin(
             rows.set_index(["code_insee", "indicator"]).index)
         kept = ws.values[~updated & ws.values["indicator"].isin(report.indicators)]
@@ -313,16 +321,25 @@ def import_indicators(path: Path, file: Path, mapping: TableMapping | None = Non
             report.warnings.append(f"{kept['code_insee'].nunique()} commune(s) absente(s) du fichier gardent leur "
                                    f"valeur précédente ({', '.join(sorted(set(kept['indicator'])))}).")
         values = pd.concat([ws.values[~updated], rows], ignore_index=True)
-        _replace(ws.path / "values.csv", values[["code_insee", "indicator", "numerator", "denominator"]]
-                 .to_csv(index=False))
-        save_workspace_catalogue(ws.path, catalogue_with(ws.catalogue, report.mapping, report.indicators))
+        save_values(ws.path, values)
+        save_workspace_catalogue(ws.path, catalogue_with(own, report.mapping, report.indicators))
         if correspondence_file:
             _replace(ws.path / CORRESPONDENCE_FILE, correspondence.to_csv(index=False))
         if report.mapping is not None:
             remember_mapping(ws.path, report.columns, report.mapping)
+        if report.part_populations:
+            known = pd.Series({**parts, **report.part_populations}, name="population").rename_axis("code_insee")
+            _replace(parts_file, known.reset_index().to_csv(index=False))
         if _save_postcodes(ws, Path(file)):
             report.warnings.append("Codes postaux des communes enregistrés (placement de l'offre par code postal).")
     return report
+
+
+def save_values(path: Path, values: pd.DataFrame) -> None:
+    """Replace the indicator values of a workspace (long format)."""
+    with workspace_lock(path):
+        _replace(Path(path) / "values.csv",
+                 values[["code_insee", "indicator", "numerator", "denominator"]].to_csv(index=False))
 
 
 def save_groupings(path: Path, groupings: pd.DataFrame) -> None:

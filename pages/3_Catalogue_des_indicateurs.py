@@ -1,11 +1,13 @@
-"""Catalogue des indicateurs: metadata of every indicator; thresholds and secrecy editable."""
+"""Catalogue des indicateurs: metadata of every indicator, which have data; thresholds and secrecy
+editable; the indicators the team added, edited or removed."""
 
 import pandas as pd
 import streamlit as st
 
 import ui
 from diagnostic.errors import InputError
-from diagnostic.indicators import missing_metadata, with_thresholds
+from diagnostic.indicators import FAMILIES, missing_metadata, with_thresholds
+from diagnostic.open_catalogue import catalogue_status, edit_indicator, remove_indicator
 from diagnostic.workspace import save_secret_threshold, save_workspace_catalogue
 
 DIRECTIONS = {False: "Plus la valeur est basse, mieux c'est", True: "Plus la valeur est haute, mieux c'est",
@@ -30,6 +32,52 @@ for ind_id, fields in gaps.items():
 
 rows = [dict(ind.metadata()) for ind in ws.catalogue.values()]
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+st.subheader("Données disponibles")
+st.caption("Pour chaque indicateur : s'il a des valeurs dans cet espace de travail, combien de communes et quelle "
+           "part de la population elles couvrent, et son millésime.")
+ui.table(catalogue_status(ws).drop(columns="id"))
+
+st.subheader("Vos indicateurs")
+own = [i for i in ws.catalogue.values() if i.custom]
+if not own:
+    st.info("Aucun indicateur ajouté : créez-en un à partir de n'importe quel tableau importé (page « Importer des "
+            "données », onglet Indicateurs, « Créer un nouvel indicateur »).")
+else:
+    chosen = st.selectbox("Indicateur ajouté", [i.id for i in own], key="own-indicator",
+                          format_func=lambda i: ws.catalogue[i].label)
+    entry = ws.catalogue[chosen]
+    with st.form(f"own-{chosen}"):
+        label = st.text_input("Libellé", value=entry.label)
+        definition = st.text_area("Définition", value=entry.definition)
+        c1, c2, c3 = st.columns(3)
+        unit = c1.text_input("Unité", value=entry.unit)
+        source = c2.text_input("Source", value=entry.source)
+        vintage = c3.text_input("Millésime", value=entry.vintage)
+        c1, c2, c3 = st.columns(3)
+        owner = c1.text_input("Responsable", value=entry.owner)
+        frequency = c2.text_input("Fréquence de collecte", value=entry.frequency)
+        family = c3.selectbox("Famille", list(FAMILIES), index=list(FAMILIES).index(entry.family))
+        confidential = st.checkbox("Secret statistique (petits effectifs masqués)", value=entry.confidential)
+        if st.form_submit_button("Enregistrer la fiche", disabled=ws.fictional):
+            try:
+                edit_indicator(ws.path, chosen, label=label, definition=definition, unit=unit, source=source,
+                               vintage=vintage, owner=owner, frequency=frequency, family=family,
+                               confidential=confidential)
+                st.session_state["catalogue-done"] = "Fiche enregistrée."
+                st.rerun()
+            except InputError as exc:
+                st.error(exc.french())
+    confirm = st.checkbox(f"Je veux supprimer « {entry.label} » et ses valeurs", key=f"own-confirm-{chosen}")
+    if st.button("Supprimer l'indicateur", key=f"own-remove-{chosen}", disabled=not confirm or ws.fictional):
+        try:
+            removed = remove_indicator(ws.path, chosen)
+            st.session_state["catalogue-done"] = f"Indicateur supprimé avec ses {removed} valeur(s)."
+            st.rerun()
+        except InputError as exc:
+            st.error(exc.french())
+if "catalogue-done" in st.session_state:
+    st.success(st.session_state.pop("catalogue-done"))
 
 st.subheader("Modifier les seuils d'alerte")
 with_thresholds_first = sorted(ws.catalogue, key=lambda i: ws.catalogue[i].status(0.0) is None)

@@ -10,7 +10,9 @@ from diagnostic import maps
 from diagnostic.errors import InputError
 from diagnostic.indicator_import import (WORKSPACE_POPULATION, ColumnMap, TableMapping, guess_mapping, is_long,
                                          remembered_mapping, selectable_indicators)
+from diagnostic.indicators import AGGREGATION_NONE, AGGREGATION_SUMS, AGGREGATION_WEIGHTED, FAMILIES
 from diagnostic.io.tables import read_table
+from diagnostic.open_catalogue import NewIndicator, add_indicator, columns_of
 from diagnostic.territory import COMMUNE_LEVEL, UNASSIGNED, assign_group
 from diagnostic.workspace import import_groupings, import_indicators, save_groupings
 
@@ -39,9 +41,51 @@ NEW_LEVEL = "+ nouveau niveau"
 SELECTION = "● Sélection en cours"
 
 
-def split(text) -> list[str]:
-    return [c.strip() for c in str(text or "").split("+") if c.strip()]
+def row_filter(frame: pd.DataFrame, tag: str) -> dict[str, str] | None:
+    """For a table with several rows per commune (one per year, quarter…), the rows to keep."""
+    code = guess_mapping(list(frame.columns)).code_column
+    if not frame[code].duplicated().any():
+        return None
+    st.markdown("**Lignes retenues** : ce tableau a plusieurs lignes par commune (une par année, par catégorie…).")
+    choices = [c for c in frame.columns if c != code and 1 < frame[c].nunique() <= 50]
+    c1, c2 = st.columns(2)
+    column = c1.selectbox("Colonne", choices, key=f"values-where-col-{tag}")
+    if column is None:
+        return None
+    values = sorted(frame[column].astype(str).str.strip().unique(), reverse=True)
+    return {column: c2.selectbox("Valeur", values, key=f"values-where-val-{tag}")}
 
+
+def new_indicator_form(columns: list[str], tag: str) -> NewIndicator:
+    """The fields of an indicator a user adds, from the columns of their table."""
+    c1, c2 = st.columns([1, 2])
+    ident = c1.text_input("Identifiant", key=f"new-id-{tag}", placeholder="ex. part_foyers_rsa_caf")
+    label = c2.text_input("Libellé", key=f"new-label-{tag}", placeholder="ex. Part des foyers CAF au RSA")
+    method = st.radio("Calcul", list(METHODS), format_func=METHODS.get, horizontal=True, key=f"new-method-{tag}")
+    c1, c2, c3 = st.columns(3)
+    numerator = c1.multiselect("Numérateur (colonnes additionnées)" if method == AGGREGATION_SUMS else "Valeur",
+                               columns, key=f"new-num-{tag}", max_selections=None if method == AGGREGATION_SUMS else 1)
+    denominator = c2.multiselect("Dénominateur (facultatif)", columns, key=f"new-den-{tag}",
+                                 disabled=method != AGGREGATION_SUMS)
+    unit = c3.text_input("Unité", key=f"new-unit-{tag}", placeholder="% pour un taux")
+    c1, c2, c3 = st.columns(3)
+    source = c1.text_input("Source", key=f"new-source-{tag}")
+    vintage = c2.text_input("Millésime", key=f"new-vintage-{tag}")
+    family = c3.selectbox("Famille", list(FAMILIES), index=list(FAMILIES).index("contexte"), key=f"new-family-{tag}")
+    definition = st.text_area("Définition", key=f"new-definition-{tag}", height=68)
+    c1, c2, c3, c4 = st.columns(4)
+    direction = c1.selectbox("Sens", list(DIRECTIONS), format_func=DIRECTIONS.get, key=f"new-direction-{tag}")
+    lower = c2.number_input("Seuil bas", value=None, key=f"new-lower-{tag}", disabled=direction is None)
+    upper = c3.number_input("Seuil haut", value=None, key=f"new-upper-{tag}", disabled=direction is None)
+    confidential = c4.checkbox("Secret statistique (petits effectifs masqués)", key=f"new-secret-{tag}")
+    return NewIndicator(ident.strip(), label, numerator, denominator, "", unit, source, vintage, family,
+                        direction, lower if direction is not None else None, upper if direction is not None else None,
+                        confidential, method, definition)
+
+
+METHODS = {AGGREGATION_SUMS: "Effectif ou taux (sommes)", AGGREGATION_WEIGHTED: "Indice (moyenne pondérée)",
+           AGGREGATION_NONE: "Médiane ou valeur non additive"}
+DIRECTIONS = {None: "Sans seuil", False: "Plus bas = mieux", True: "Plus haut = mieux"}
 
 tab_values, tab_groups, tab_draw = st.tabs(["Indicateurs", "Regroupements (fichier)", "Regroupements (carte)"])
 
@@ -61,6 +105,7 @@ with tab_values:
             frame = read_table(path)
             st.caption(f"Aperçu : {len(frame)} lignes, {len(frame.columns)} colonnes")
             st.dataframe(frame.head(5), hide_index=True, width="stretch")
+            where = row_filter(frame, upload.file_id)
             mapping = None
             if is_long(list(frame.columns)):
                 st.info("Format long reconnu (une ligne par commune et par indicateur).")
@@ -96,12 +141,20 @@ with tab_values:
                 with st.expander("Colonnes du fichier"):
                     st.write(", ".join(f"`{c}`" for c in columns))
                 mapping = TableMapping(code_column, [
-                    ColumnMap(str(r["Indicateur"]), split(r["Numérateur"]), split(r["Dénominateur"]),
+                    ColumnMap(str(r["Indicateur"]), columns_of(r["Numérateur"]), columns_of(r["Dénominateur"]),
                               str(r["Taux"] or ""), str(r["Millésime"] or ""), str(r["Source"] or ""))
                     for r in edited.to_dict("records") if r.get("Indicateur")])
             if st.button("Importer", type="primary", key="values-import", disabled=ws.fictional):
-                report = import_indicators(ws.path, path, mapping, ui.saved_upload(correspondence))
+                report = import_indicators(ws.path, path, mapping, ui.saved_upload(correspondence), where=where)
                 done(report.summary(), report.details())
+            with st.expander("Créer un nouvel indicateur à partir de ce tableau (chiffre de la CAF, d'un "
+                             "partenaire, revenu médian…)"):
+                spec = new_indicator_form(list(frame.columns), upload.file_id)
+                if st.button("Créer l'indicateur et importer ses valeurs", key="values-new",
+                             disabled=ws.fictional or not (spec.id and spec.label)):
+                    report = add_indicator(ws.path, path, spec, where=where,
+                                           correspondence_file=ui.saved_upload(correspondence))
+                    done(report.summary(), report.details())
         except InputError as exc:
             st.error(exc.french())
 

@@ -185,7 +185,8 @@ def write_communes(communes: gpd.GeoDataFrame, path: Path) -> None:
     """Write the communes of a workspace (the fields it keeps and their contours, WGS84) atomically."""
     columns = [c for c in STORED_COLUMNS if c in communes.columns]
     tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-    communes[[*columns, "geometry"]].to_crs(WGS84).to_file(tmp, driver="GeoJSON", COORDINATE_PRECISION=6)
+    communes[[*columns, "geometry"]].to_crs(WGS84).to_file(tmp, driver="GeoJSON", layer="communes",
+                                                      COORDINATE_PRECISION=6)
     tmp.replace(path)
 
 
