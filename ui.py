@@ -246,6 +246,20 @@ def saved_upload(upload) -> Path | None:
     return saved[upload.file_id]
 
 
+def saved_feed(uploads: list, name: str) -> tuple[Path, str]:
+    """A GTFS feed uploaded as one zip or as its .txt files, on disk, and the name it is kept under."""
+    zips = [u for u in uploads if u.name.lower().endswith(".zip")]
+    if zips:
+        if len(uploads) > 1:
+            raise InputError("déposez soit l'archive .zip du flux, soit ses fichiers .txt, pas les deux.",
+                             fix="Retirez les fichiers en trop.")
+        return saved_upload(zips[0]), zips[0].name
+    folder = Path(tempfile.mkdtemp(prefix="pti-upload-"))
+    for upload in uploads:
+        (folder / Path(upload.name).name).write_bytes(upload.getvalue())
+    return folder, (name.strip() or "flux GTFS")[:80]
+
+
 def download(frame, file_name: str, label: str = "Télécharger ce tableau (CSV)") -> None:
     """A download button for a table, as the French CSV of the exports."""
     st.download_button(label, csv_bytes(frame), file_name=file_name, mime="text/csv", key=f"dl-{file_name}")

@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     gtfs = sub.add_parser("import-gtfs", help="importer les arrêts d'un flux GTFS de transport public",
                           description="Ajoute les arrêts situés dans le territoire, avec le nombre de "
                                       "départs un jour de semaine type quand le flux a des horaires.")
-    gtfs.add_argument("file", type=Path, metavar="FICHIER.zip", help="flux GTFS (zip)")
+    gtfs.add_argument("file", type=Path, metavar="FICHIER.zip", help="flux GTFS (zip, ou dossier de ses fichiers .txt)")
     gtfs.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
 
     cov = sub.add_parser("coverage", help="calculer les zones blanches d'une thématique",

@@ -1,5 +1,6 @@
-"""Importer des données: indicator tables (INSEE, CAF, France Travail…), groupings of communes
-(from a table or drawn on the map) and the correspondence of former commune codes."""
+"""Importer des données: indicator tables (INSEE, CAF, France Travail…) and new indicators, groupings
+of communes (from a table or drawn on the map), the correspondence of former commune codes and the
+public-transport feeds (GTFS)."""
 
 import pandas as pd
 import streamlit as st
@@ -7,6 +8,7 @@ from streamlit_folium import st_folium
 
 import ui
 from diagnostic import maps
+from diagnostic.access.transit import import_gtfs
 from diagnostic.errors import InputError
 from diagnostic.indicator_import import (WORKSPACE_POPULATION, ColumnMap, TableMapping, guess_mapping, is_long,
                                          remembered_mapping, selectable_indicators)
@@ -87,7 +89,8 @@ METHODS = {AGGREGATION_SUMS: "Effectif ou taux (sommes)", AGGREGATION_WEIGHTED: 
            AGGREGATION_NONE: "Médiane ou valeur non additive"}
 DIRECTIONS = {None: "Sans seuil", False: "Plus bas = mieux", True: "Plus haut = mieux"}
 
-tab_values, tab_groups, tab_draw = st.tabs(["Indicateurs", "Regroupements (fichier)", "Regroupements (carte)"])
+tab_values, tab_groups, tab_draw, tab_gtfs = st.tabs(["Indicateurs", "Regroupements (fichier)",
+                                                     "Regroupements (carte)", "Transport public (GTFS)"])
 
 with tab_values:
     st.markdown(
@@ -220,3 +223,23 @@ with tab_draw:
             save_groupings(ws.path, assign_group(ws.groupings, level, group, chosen))
             del st.session_state["draw-list"]
             done(f"{len(chosen)} commune(s) affectée(s) au groupe « {group.strip()} » du niveau « {level} ».", [])
+
+with tab_gtfs:
+    st.markdown("Le flux **GTFS** d'un réseau de transport (car départemental, réseau urbain, TER), tel qu'il est "
+                "publié sur transport.data.gouv.fr : l'archive `.zip`, ou ses fichiers `.txt` (au moins "
+                "`stops.txt` ; avec `stop_times.txt`, `trips.txt` et `calendar.txt`, les départs d'un jour de semaine "
+                "sont comptés). Les arrêts hors du territoire sont ignorés ; un flux du même nom est remplacé.")
+    feed = st.file_uploader("Flux GTFS (.zip ou fichiers .txt)", type=["zip", "txt"], accept_multiple_files=True,
+                            key="gtfs-files")
+    name = st.text_input("Nom du flux", key="gtfs-name", placeholder="ex. Hérault Transport",
+                         help="Pour des fichiers .txt ; une archive garde son nom de fichier.")
+    if feed and st.button("Importer le flux", type="primary", key="gtfs-import", disabled=ws.fictional):
+        try:
+            path, label = ui.saved_feed(feed, name)
+            done(import_gtfs(ws, path, label).summary(), [])
+        except InputError as exc:
+            st.error(exc.french())
+    if len(ws.stops):
+        st.markdown("**Flux de l'espace de travail**")
+        ui.table(ws.stops.groupby("feed").agg(Arrêts=("stop_id", "size"),
+                                              Communes=("code_insee", "nunique")).rename_axis("Flux").reset_index())

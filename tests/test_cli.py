@@ -160,6 +160,12 @@ def test_import_gtfs_command(demo_copy, tmp_path):
     bad.write_bytes(b"x")
     result = run("import-gtfs", "--workspace", demo_copy, bad)
     assert result.returncode == 1 and "archive zip" in result.stderr
+    folder = tmp_path / "car"  # the feed's .txt files in a folder
+    folder.mkdir()
+    with zipfile.ZipFile(gtfs_zip(tmp_path / "car.zip")) as archive:
+        archive.extractall(folder)
+    result = run("import-gtfs", "--workspace", demo_copy, folder)
+    assert result.returncode == 0 and "2 arrêt(s) importé(s) depuis « car »" in result.stdout
 
 
 @pytest.mark.parametrize("fmt, name", [("pdf", "annexe.pdf"), ("xlsx", "annexe.xlsx"), ("csv", "tableaux")])

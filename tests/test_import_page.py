@@ -182,3 +182,40 @@ def test_a_refused_boundaries_file_leaves_no_folder(tmp_path, monkeypatch):
     at.run()
     assert not at.exception and "semblent inversées" in at.error[0].value
     assert not (tmp_path / "espaces").exists() or list((tmp_path / "espaces").iterdir()) == []
+
+
+GTFS = {"stops.txt": "stop_id,stop_name,stop_lat,stop_lon\nA,Abeilhan centre,43.46,3.30\nB,Adissan,43.54,3.42\n"
+                     "C,Béziers,43.34,3.21\n",
+        "trips.txt": "route_id,service_id,trip_id\nR,S,t1\nR,S,t2\nR,S,t3\nR,S,t4\n",
+        "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+                          + "".join(f"t{n},08:00:00,08:00:00,A,1\nt{n},08:20:00,08:20:00,C,2\n" for n in range(1, 5))
+                          + "t1,09:00:00,09:00:00,B,3\n",
+        "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\n"
+                        "S,1,1,1,1,1,0,0,20260101,20261231\n"}
+
+
+def test_a_gtfs_feed_is_uploaded_as_its_txt_files_then_as_a_zip(ws_path):
+    import io
+    import zipfile
+    at = open_page()
+    at.file_uploader(key="gtfs-files").set_value([(name, text.encode("utf-8-sig"), "text/plain")
+                                                  for name, text in GTFS.items()])
+    at.text_input(key="gtfs-name").input("Réseau essai")
+    at.run()
+    at.button(key="gtfs-import").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    summary = at.success[0].value
+    assert "2 arrêt(s) importé(s) depuis « Réseau essai »" in summary and "1 arrêt(s) desservi(s)" in summary
+    assert "1 arrêt(s) hors du territoire" in summary
+    stops = load_workspace(ws_path).stops.set_index("stop_id")
+    assert stops.loc["A", "departures"] == 4 and stops.loc["A", "code_insee"] == "34001"
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("stops.txt", GTFS["stops.txt"])
+    at.file_uploader(key="gtfs-files").set_value([("car.zip", archive.getvalue(), "application/zip")])
+    at.run()
+    at.button(key="gtfs-import").click()
+    at.run()
+    assert "pas d'horaires" in at.success[0].value
+    assert sorted(load_workspace(ws_path).stops["feed"].unique()) == ["Réseau essai", "car.zip"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from diagnostic.access.white_zones import MIN_DEPARTURES
 from diagnostic.errors import InputError
 from diagnostic.io.gtfs import read_gtfs
 from diagnostic.io.lock import workspace_lock
@@ -30,16 +31,22 @@ class GtfsReport:
     kept: int
     outside: int
     day: str
+    served: int = 0  # stops kept with at least MIN_DEPARTURES departures on the day counted
 
     def summary(self) -> str:
-        departures = f", départs comptés sur {self.day}" if self.day else ", sans horaires (arrêts seuls)"
-        return (f"{self.kept} arrêt(s) importé(s) depuis « {self.file} »{departures} ; "
+        if self.day:
+            levels = (f", départs comptés sur {self.day} : {self.served} arrêt(s) desservi(s) au moins "
+                      f"{MIN_DEPARTURES} fois")
+        else:
+            levels = (" ; le flux n'a pas d'horaires (stop_times.txt, trips.txt) : chaque arrêt compte comme "
+                      "desservi")
+        return (f"{self.kept} arrêt(s) importé(s) depuis « {self.file} »{levels} ; "
                 f"{self.outside} arrêt(s) hors du territoire ignoré(s).")
 
 
-def import_gtfs(ws, path: Path) -> GtfsReport:
+def import_gtfs(ws, path: Path, display_name: str | None = None) -> GtfsReport:
     """Add a GTFS feed's stops inside the territory to the workspace (replacing the same feed)."""
-    file = Path(path).name
+    file = display_name or Path(path).name
     stops, day = read_gtfs(path)
     points = gpd.GeoDataFrame(stops, geometry=gpd.points_from_xy(stops["lon"], stops["lat"]), crs=ws.communes.crs)
     joined = gpd.sjoin(points, ws.communes[["code_insee", "geometry"]], predicate="within", how="inner")
@@ -54,4 +61,5 @@ def import_gtfs(ws, path: Path) -> GtfsReport:
         tmp = ws.path / (STOPS_FILE + ".tmp")
         merged.to_csv(tmp, index=False, encoding="utf-8")
         tmp.replace(ws.path / STOPS_FILE)
-    return GtfsReport(file, len(kept), len(stops) - len(kept), day)
+    served = int((kept["departures"] >= MIN_DEPARTURES).sum()) if day else len(kept)
+    return GtfsReport(file, len(kept), len(stops) - len(kept), day, served)

@@ -1,4 +1,5 @@
-"""Public-transport stops from a GTFS feed (zip), with departures on a typical weekday."""
+"""Public-transport stops from a GTFS feed (a zip, or a folder of its .txt files), with departures on
+a typical weekday."""
 
 from __future__ import annotations
 
@@ -14,7 +15,29 @@ from diagnostic.errors import InputError
 MAX_UNCOMPRESSED = 2_000_000_000  # refuse archives that would expand beyond 2 GB
 
 
-def _read(archive: zipfile.ZipFile, name: str, file: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+class FeedFolder:
+    """A feed given as its .txt files in a folder, read like the zip archive."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def namelist(self) -> list[str]:
+        return [p.name for p in self.path.iterdir() if p.is_file()]
+
+    def read(self, name: str) -> bytes:
+        return (self.path / name).read_bytes()
+
+    def infolist(self) -> list:
+        return [zipfile.ZipInfo.from_file(p, p.name) for p in self.path.iterdir() if p.is_file()]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def _read(archive: zipfile.ZipFile | FeedFolder, name: str, file: str, columns: list[str] | None = None) -> pd.DataFrame | None:
     """One GTFS table (UTF-8, with or without BOM), None when the feed does not have it."""
     member = next((m for m in archive.namelist() if m.split("/")[-1] == name), None)
     if member is None:
@@ -28,14 +51,15 @@ def _read(archive: zipfile.ZipFile, name: str, file: str, columns: list[str] | N
 
 
 def read_gtfs(path: Path) -> tuple[pd.DataFrame, str]:
-    """Stops of a GTFS zip: stop_id, name, lat, lon, departures (NaN when the feed has no
-    timetable), and the day the departures were counted on."""
+    """Stops of a GTFS feed (zip or folder of .txt files): stop_id, name, lat, lon, departures (NaN
+    when the feed has no timetable), and the day the departures were counted on."""
     file = Path(path).name
     try:
-        archive = zipfile.ZipFile(path)
+        archive = FeedFolder(path) if Path(path).is_dir() else zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
         raise InputError("ce fichier n'est pas une archive zip GTFS lisible.", file=file,
-                         fix="Fournissez le fichier .zip publié par le réseau de transport.") from exc
+                         fix="Fournissez le fichier .zip publié par le réseau de transport, ou ses fichiers "
+                             ".txt (au moins stops.txt).") from exc
     with archive:
         if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED:
             raise InputError("l'archive est trop volumineuse une fois décompressée.", file=file)
@@ -62,7 +86,7 @@ def read_gtfs(path: Path) -> tuple[pd.DataFrame, str]:
     return out.reset_index(drop=True), day
 
 
-def _weekday_departures(archive: zipfile.ZipFile, file: str) -> tuple[pd.Series | None, str]:
+def _weekday_departures(archive: zipfile.ZipFile | FeedFolder, file: str) -> tuple[pd.Series | None, str]:
     """Departures per stop on a typical weekday: services running on Tuesdays in calendar.txt,
     else the weekday of calendar_dates.txt with the most services."""
     stop_times = _read(archive, "stop_times.txt", file, ["trip_id", "stop_id"])
