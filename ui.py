@@ -327,7 +327,7 @@ def plain(text: str, small: bool = False) -> None:
 
 def escape(text: str) -> str:
     """User text inside st.markdown: HTML, Markdown and automatic links neutralised."""
-    text = html.escape(str(text))
+    text = html.escape(str(text), quote=False)  # quotes stay quotes: &#x27; would show as typed
     for char in "\\*_[]`#!<>|~":
         text = text.replace(char, "\\" + char)
     return text.replace("://", ":​//").replace("www.", "www​.")

@@ -64,7 +64,7 @@ def diagnostic_steps(ws, sessions: int, today: date | None = None) -> list[Step]
         stale = pd.notna(age) and age > OLD_OFFER_MONTHS
         steps.append(Step("Offre d'insertion", OUTDATED if stale else DONE,
                           f"{len(ws.offer)} services de {len({s for j in ws.offer['source'] for s in j.split(' + ')})} "
-                          "source(s)" + (f" ; informations de {age:.0f} mois en moyenne : demandez des listes à "
+                          "source(s)" + (f" ; la moitié des fiches a plus de {age:.0f} mois : demandez des listes à "
                                          "jour." if stale else "."), "pages/4_Offre_d_insertion.py"))
     steps.append(Step("Transport public", DONE if len(ws.stops) else MISSING,
                       f"{len(ws.stops)} arrêts de {ws.stops['feed'].nunique()} flux." if len(ws.stops) else

@@ -82,7 +82,8 @@ else:
 
 st.subheader("Importer un fichier")
 with st.expander("Ajouter des services ou des lieux (data·inclusion, médiation numérique, "
-                 "France services, fichier d'un partenaire)", expanded=ws.offer.empty):
+                 "France services, fichier d'un partenaire)",
+                 expanded=ws.offer.empty or st.session_state.get("offer-file") is not None):
     upload = st.file_uploader("Fichier CSV, Excel ou JSON", type=["csv", "xlsx", "json"], key="offer-file")
     if upload is not None:
         path = ui.saved_upload(upload)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from diagnostic.workspace import DEMO_WORKSPACE
+from diagnostic.workspace import DEMO_WORKSPACE, load_workspace
 from tests.browser import READY, chromium_path, dashboard, launch, map_frame
 
 pytestmark = pytest.mark.browser
@@ -132,18 +132,41 @@ def test_offer_page_theme_filter_changes_the_markers(app_url, browser, output_di
     page.screenshot(path=str(output_dir / "offre.png"), full_page=True)
 
 
-def test_partner_file_is_imported_through_the_upload_widget(app_url, browser, output_dir):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
-    page.goto(f"{app_url}/Offre_d_insertion")
-    page.wait_for_selector(READY, timeout=30_000)
-    page.get_by_text("Ajouter des services ou des lieux").click()
-    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(
-        str(FIXTURES / "partenaire_mobilite.csv"))
-    page.get_by_text("Correspondance des colonnes").wait_for(timeout=30_000)
-    page.get_by_role("button", name="Importer").click()
-    page.get_by_text("service(s) importé(s) depuis « partenaire_mobilite.csv »").wait_for(timeout=30_000)
-    assert page.get_by_text("Lignes refusées").is_visible()
-    page.screenshot(path=str(output_dir / "offre-import.png"), full_page=True)
+def test_a_list_without_themes_is_imported_with_one_theme_and_the_home_page_follows(browser, tmp_path, output_dir):
+    from tests.test_import_page import AIDANTS, FRANCE_SERVICES
+    from tests.workspaces import small_workspace
+    workspace = small_workspace(tmp_path)
+    lists = {"liste-fs-2022-12-01.csv": FRANCE_SERVICES, "aidants_connect.csv": AIDANTS}
+    for name, content in lists.items():
+        (tmp_path / name).write_bytes(content)
+    with dashboard(workspace) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="fr-FR")
+        page.goto(f"{url}/Offre_d_insertion")
+        page.wait_for_selector(READY, timeout=30_000)
+        uploader = page.locator("[data-testid=stFileUploaderDropzoneInput]")
+        uploader.set_input_files(str(tmp_path / "liste-fs-2022-12-01.csv"))
+        page.get_by_text("Format (deviné d'après les colonnes").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Importer", exact=True).click()
+        page.get_by_text("1 service(s) importé(s) depuis « liste-fs-2022-12-01.csv »").wait_for(timeout=30_000)
+        uploader.set_input_files(str(tmp_path / "aidants_connect.csv"))
+        page.get_by_text("Correspondance des colonnes").wait_for(timeout=30_000)  # guessed again: a partner's file
+        assert page.get_by_text("1 service(s) importé(s)").count() == 0  # the previous report is gone
+        page.get_by_label("Thématique", exact=True).click()
+        page.keyboard.type("Numérique")
+        page.get_by_role("option", name="Numérique", exact=True).click()
+        page.wait_for_selector(READY, timeout=30_000)
+        page.get_by_role("button", name="Importer", exact=True).click()
+        page.get_by_text("2 service(s) importé(s) depuis « aidants_connect.csv »").wait_for(timeout=30_000)
+        assert page.get_by_text("Lignes d'autres territoires, ignorées").is_visible()
+        page.screenshot(path=str(output_dir / "offre-import.png"), full_page=True)
+        page.get_by_role("link", name="Accueil").click()
+        page.get_by_text("Les étapes du diagnostic").wait_for(timeout=30_000)
+        page.wait_for_selector(READY, timeout=30_000)
+        page.screenshot(path=str(output_dir / "accueil-etapes.png"), full_page=True)
+        assert page.get_by_text("l'INSEE").count() == 1  # an apostrophe, never &#x27;
+        page.get_by_text("3 services de 2 source(s)").wait_for(timeout=30_000)
+        assert "France services (2022-12-01)" in set(load_workspace(workspace).offer["source"])
+        page.screenshot(path=str(output_dir / "accueil-etapes.png"), full_page=True)
 
 
 def test_moving_the_threshold_changes_the_white_zones(app_url, browser, output_dir):
