@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--indicators", type=Path,
                         help="tableau des indicateurs, CSV ou Excel, long ou large (facultatif)")
     create.add_argument("--groupings", type=Path, help="CSV des regroupements (facultatif)")
+    create.add_argument("--colonne", action="append", metavar="COLONNE=NIVEAU", default=[],
+                        help="colonne des regroupements à garder et nom du niveau, ex. epci_nom=EPCI (répétable ; "
+                             "défaut : toutes les colonnes)")
     create.add_argument("--name", help="nom de l'espace de travail")
     create.add_argument("--champ-code", help="champ du code INSEE dans les contours (s'il n'est pas reconnu)")
     create.add_argument("--champ-nom", help="champ du nom de la commune dans les contours")
@@ -201,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "create":
             fields = {"code": args.champ_code, "name": args.champ_nom, "population": args.champ_population}
             ws = create_workspace(args.workspace, args.communes, args.indicators, args.groupings,
-                                  args.name, {k: v for k, v in fields.items() if v})
+                                  args.name, {k: v for k, v in fields.items() if v}, columns(args.colonne))
             print(f"Espace de travail créé : {ws.path} ({len(ws.communes)} communes, "
                   f"niveaux : {', '.join(levels(ws.groupings))}).")
             for warning in ws.meta.get("import_warnings", []):
@@ -210,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             write_indicators(args.workspace, args.level, args.out)
             print(f"Indicateurs écrits dans {args.out}.")
         elif args.command == "import-indicators":
-            where = dict(item.partition("=")[::2] for item in args.where) or None
+            where = columns(args.where)
             if args.new_indicator:
                 report = add_indicator(args.workspace or default_workspace_path(), args.file, new_indicator(args),
                                        args.code_column, where, args.correspondances)
@@ -221,8 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             for line in report.details():
                 print(f"  {line}")
         elif args.command == "import-groupings":
-            columns = dict(item.partition("=")[::2] for item in args.colonne) or None
-            imported = import_groupings(args.workspace or default_workspace_path(), args.file, columns)
+            imported = import_groupings(args.workspace or default_workspace_path(), args.file, columns(args.colonne))
             print(f"Niveau(x) importé(s) : {', '.join(imported)}.")
         elif args.command == "import-offer":
             defaults = FileDefaults(args.theme, args.public, args.mode)
@@ -276,6 +278,11 @@ def main(argv: list[str] | None = None) -> int:
               "PTI_DEBUG=1 pour obtenir le détail technique à transmettre aux développeurs.", file=sys.stderr)
         return 1
     return 0
+
+
+def columns(items: list[str]) -> dict[str, str] | None:
+    """« COLONNE=VALEUR » options as a dict (None when none is given)."""
+    return dict(item.partition("=")[::2] for item in items) or None
 
 
 def new_indicator(args) -> NewIndicator:

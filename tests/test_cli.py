@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostic.workspace import DEMO_WORKSPACE
+from diagnostic.workspace import DEMO_WORKSPACE, load_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -280,3 +280,20 @@ def test_a_read_only_sessions_database_is_a_french_message(tmp_path, monkeypatch
     err = capsys.readouterr().err
     assert status == 1 and "base des séances" in err and "readonly" not in err
     assert not (tmp_path / "a.xlsx").exists()
+
+
+def test_create_keeps_only_the_chosen_grouping_columns(tmp_path):
+    from tests.workspaces import COMMUNES, write_geojson
+    contours = write_geojson(tmp_path / "c.geojson", COMMUNES)
+    official = tmp_path / "communes.csv"
+    official.write_text("code_insee,nom,epci_nom,ept_nom,codes_postaux\n34001,Abeilhan,CC A,,34290\n"
+                        "34002,Adissan,CC B,,34230\n34144,Lunas,CC A,,34650\n", encoding="utf-8")
+    refused = run("create", "--workspace", tmp_path / "non", "--communes", contours, "--groupings", official)
+    assert refused.returncode == 1 and "--colonne" in refused.stderr and not (tmp_path / "non").exists()
+    result = run("create", "--workspace", tmp_path / "ws", "--communes", contours, "--groupings", official,
+                 "--colonne", "epci_nom=EPCI")
+    assert result.returncode == 0 and "niveaux : commune, EPCI" in result.stdout
+    ws = load_workspace(tmp_path / "ws")
+    assert ws.groupings["EPCI"].to_dict() == {"34001": "CC A", "34002": "CC B", "34144": "CC A"}
+    assert ws.communes.set_index("code_insee")["postcodes"].to_dict() == {"34001": "34290", "34002": "34230",
+                                                                          "34144": "34650"}

@@ -280,7 +280,9 @@ def read_groupings(path: Path, codes: pd.Series, required: bool = True,
         if absent.any():
             raise InputError(f"{int(absent.sum())} commune(s) sans groupe, dont "
                              f"« {frame.index[absent][0]} ».", file=file, field=level,
-                             fix="Chaque commune doit appartenir à un groupe de chaque niveau.")
+                             fix="Chaque commune doit appartenir à un groupe de chaque niveau ; si le tableau a "
+                                 "d'autres colonnes (liste officielle des communes), ne gardez que celles des "
+                                 "niveaux : cases à cocher de la page, option --colonne (ex. epci_nom=EPCI).")
     return frame
 
 
