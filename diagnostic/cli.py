@@ -26,6 +26,7 @@ from diagnostic.export.pdf import TITLE, annex_pdf
 from diagnostic.indicators import AGGREGATION_NONE, AGGREGATION_SUMS, AGGREGATION_WEIGHTED
 from diagnostic.io.offer_files import FORMATS, FileDefaults
 from diagnostic.open_catalogue import NewIndicator, add_indicator, columns_of
+from diagnostic.secrecy.report import audit_workspace
 from diagnostic.offer_import import import_offer
 from diagnostic.profile import SECRET_LABEL, indicator_profile
 from diagnostic.sessions.store import Store
@@ -190,6 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--departement", required=True, help="code du département (ex. 94, 2A, 974)")
     fetch.add_argument("--workspace", required=True, type=Path, help="dossier à créer")
 
+    audit = sub.add_parser("audit-secret", help="vérifier le secret statistique de ce qui est publié",
+                           description="Pour chaque indicateur soumis au secret, les cellules masquées (communes, "
+                                       "groupes, département) et l'intervalle auquel une attaque par programmation "
+                                       "linéaire sur tout ce qui est publié peut réduire chacune ; une cellule dont "
+                                       "l'intervalle est plus étroit que le seuil de protection est signalée.")
+    audit.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
+
     demo = sub.add_parser("demo", help="régénérer le département de démonstration (données fictives)",
                           description="Génère de façon déterministe le département fictif.")
     demo.add_argument("--out", required=True, type=Path, help="dossier à créer")
@@ -223,6 +231,16 @@ def main(argv: list[str] | None = None) -> int:
             print(report.summary())
             for line in report.details():
                 print(f"  {line}")
+        elif args.command == "audit-secret":
+            narrow = 0
+            for label, lines in audit_workspace(load_workspace(args.workspace)).items():
+                print(f"{label} : {len(lines)} cellule(s) masquée(s)")
+                for line in lines:
+                    print(line.french())
+                narrow += sum(line.narrow for line in lines)
+            print("Résultat : aucune cellule trop étroite." if not narrow else
+                  f"Résultat : {narrow} cellule(s) trop étroite(s).")
+            return 1 if narrow else 0
         elif args.command == "import-groupings":
             imported = import_groupings(args.workspace or default_workspace_path(), args.file, columns(args.colonne))
             print(f"Niveau(x) importé(s) : {', '.join(imported)}.")

@@ -1,4 +1,5 @@
-"""Indicator catalogue, aggregation from numerators and denominators, thresholds and secrecy."""
+"""Indicator catalogue, aggregation from numerators and denominators, thresholds, map classes
+(statistical secrecy is in ``diagnostic.secrecy``)."""
 
 from __future__ import annotations
 
@@ -229,36 +230,6 @@ def _value(numerator: pd.Series, denominator: pd.Series, indicator: Indicator) -
         return numerator.astype(float)
     den = denominator.where(denominator > 0)
     return numerator / den * indicator.scale
-
-
-def mask_small_counts(table: pd.DataFrame, partitions: list[pd.Series],
-                      threshold: int = DEFAULT_SECRET_THRESHOLD) -> pd.Series:
-    """Which rows must be hidden: "primaire", "secondaire" or "" (shown).
-
-    Primary: a numerator between 1 and threshold - 1. Secondary: in every partition of the rows
-    whose total is published (the département, each group of a coarser level), a lone masked row
-    could be recomputed as total minus its siblings, so the smallest visible sibling is hidden too.
-    `partitions` are Series aligned on the table's index giving each row's block.
-    """
-    num = table["numerator"]
-    reason = pd.Series("", index=table.index, dtype=object)
-    reason[(num > 0) & (num < threshold)] = "primaire"
-    changed = True
-    while changed:
-        changed = False
-        for blocks in partitions:
-            for _, members in blocks.groupby(blocks, sort=True):
-                idx = members.index
-                hidden = reason[idx] != ""
-                if hidden.sum() != 1:
-                    continue
-                visible = num[idx][~hidden].dropna()
-                if visible.empty:
-                    continue
-                smallest = visible.sort_values(kind="stable").index[0]
-                reason[smallest] = "secondaire"
-                changed = True
-    return reason
 
 
 def class_breaks(values: pd.Series, method: str, k: int = 5,

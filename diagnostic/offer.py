@@ -240,12 +240,13 @@ def sources_of(offer: pd.DataFrame) -> list[str]:
 
 
 def theme_table(offer: pd.DataFrame, groups: pd.Series, population: pd.Series,
-                rsa_households: pd.Series | None = None) -> pd.DataFrame:
+                rsa_households: pd.Series | None = None, secret: set[str] = frozenset()) -> pd.DataFrame:
     """Services per territory and top-level theme (long format), with rates.
 
     `groups` maps commune codes to territories; a service counts once in each of its top-level
     themes, in the territory of its commune. Columns: territory, theme, services,
-    per_10000 (inhabitants) and per_100_rsa (foyers allocataires du RSA, when known).
+    per_10000 (inhabitants) and per_100_rsa (foyers allocataires du RSA, when known; not for the
+    territories in `secret`, whose count is masked by statistical secrecy: the ratio would give it).
     """
     located = offer[offer["code_insee"] != ""]
     pairs = [(groups.get(code), top) for code, themes in zip(located["code_insee"], located["themes"], strict=True)
@@ -259,7 +260,8 @@ def theme_table(offer: pd.DataFrame, groups: pd.Series, population: pd.Series,
     table["per_10000"] = table["services"] / table["territory"].map(pop) * 10_000
     if rsa_households is not None:
         rsa = rsa_households.groupby(groups).sum()
-        table["per_100_rsa"] = table["services"] / table["territory"].map(rsa).where(lambda s: s > 0) * 100
+        rsa = rsa.where(lambda s: (s > 0) & ~s.index.isin(list(secret)))
+        table["per_100_rsa"] = table["services"] / table["territory"].map(rsa) * 100
     return table
 
 

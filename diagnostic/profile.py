@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from diagnostic.indicators import (MIN_POPULATION_SHARE, STATUS_PARTIAL, Indicator, aggregate, fmt_number,
-                                   mask_small_counts, reference)
+from diagnostic.indicators import MIN_POPULATION_SHARE, STATUS_PARTIAL, Indicator, aggregate, fmt_number, reference
+from diagnostic.secrecy import protected_cells
+from diagnostic.secrecy.cells import COMMUNE, DEPARTEMENT
 from diagnostic.territory import COMMUNE_LEVEL, group_of
 from diagnostic.workspace import Workspace
 
@@ -48,10 +49,10 @@ def indicator_profile(ws: Workspace, indicator_id: str, level: str) -> Profile:
     """Aggregate, mask small counts and flag thresholds for one indicator at one level.
 
     Columns: territory (display name), numerator, denominator, value, communes, communes_known,
-    communes_missing, population_share (% of the population with a value), secret ("", "primaire"
-    or "secondaire"), status (favorable/vigilance/alerte, « non significatif » when the value rests
+    communes_missing, population_share (% of the population with a value), secret ("secret" when
+    the cell is in the indicator's protected set, see ``diagnostic.secrecy``, else ""), status (favorable/vigilance/alerte, « non significatif » when the value rests
     on too small a part of the population, or None).
-    Masked rows have no numerator nor value. Results are kept in ``ws.memo``: the workspace is
+    Masked rows have no numerator, denominator nor value. Results are kept in ``ws.memo``: the workspace is
     immutable once loaded, so the same indicator at the same level is computed once.
     """
     key = ("profile", indicator_id, level)
@@ -65,22 +66,19 @@ def _indicator_profile(ws: Workspace, indicator_id: str, level: str) -> Profile:
     groups = group_of(ws.communes, ws.groupings, level)
     population = ws.communes.set_index("code_insee")["population"]
     table = aggregate(ws.values, groups, indicator, population)
-    if level == COMMUNE_LEVEL:
-        table.insert(0, "territory", ws.commune_names().reindex(table.index))
-        partitions = [pd.Series("département", index=table.index)]
-        partitions += [ws.groupings[other].reindex(table.index) for other in ws.groupings.columns]
-    else:
-        table.insert(0, "territory", table.index)
-        partitions = [pd.Series("département", index=table.index)]
+    table.insert(0, "territory", ws.commune_names().reindex(table.index) if level == COMMUNE_LEVEL else table.index)
+    ref = reference(ws.values, ws.communes["code_insee"], indicator, population)
+    table["secret"] = ""
     if indicator.confidential:
-        table["secret"] = mask_small_counts(table, partitions, ws.secret_threshold)
-        hidden = table["secret"] != ""
-        table.loc[hidden, ["numerator", "value"]] = float("nan")
-    else:
-        table["secret"] = ""
+        protection = protected_cells(ws, indicator)
+        kind = COMMUNE if level == COMMUNE_LEVEL else level
+        table["secret"] = ["secret" if protection.is_hidden(kind, key) else "" for key in table.index]
+        table.loc[table["secret"] != "", ["numerator", "denominator", "value"]] = float("nan")
+        if DEPARTEMENT in protection.hidden:
+            ref = ref.copy()
+            ref["value"] = float("nan")
     table["status"] = [STATUS_PARTIAL if share < MIN_POPULATION_SHARE and not pd.isna(v) else indicator.status(v)
                        for v, share in zip(table["value"], table["population_share"], strict=True)]
-    ref = reference(ws.values, ws.communes["code_insee"], indicator, population)
     return Profile(indicator, level, table, float(ref["value"]), float(ref["population_share"]))
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 import re
 import shutil
 import tempfile
@@ -104,14 +105,20 @@ def save_workspace_catalogue(path: Path, catalogue: Catalogue) -> None:
         save_catalogue(catalogue, Path(path) / "catalogue.json")
 
 
-def save_secret_threshold(path: Path, threshold: int) -> None:
-    """Set the smallest count shown (secret statistique) for this workspace."""
-    if not 2 <= int(threshold) <= 50:
+def save_secret_threshold(path: Path, threshold: int, who: str = "") -> None:
+    """Set the smallest count shown (secret statistique) for this workspace, never below the
+    sources' rules (CAF, MSA, France Travail: 5), and record who changed it and when."""
+    if not DEFAULT_SECRET_THRESHOLD <= int(threshold) <= 50:
         raise InputError(f"seuil de secret statistique invalide : {threshold}.",
-                         fix="Choisissez un entier entre 2 et 50 (5 par défaut).")
+                         fix=f"Choisissez un entier entre {DEFAULT_SECRET_THRESHOLD} et 50 : la CAF, la MSA et France "
+                             f"Travail ne publient aucun effectif inférieur à {DEFAULT_SECRET_THRESHOLD}.")
     meta_file = Path(path) / "workspace.json"
     with workspace_lock(path):
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        meta.setdefault("secret_history", []).append({
+            "date": datetime.now().isoformat(timespec="seconds"), "par": clean_text(who, one_line=True).strip()[:80]
+            or "non indiqué", "ancien": int(meta.get("secret_threshold", DEFAULT_SECRET_THRESHOLD)),
+            "nouveau": int(threshold)})
         meta["secret_threshold"] = int(threshold)
         _replace(meta_file, json.dumps(meta, ensure_ascii=False, indent=1))
 

@@ -83,5 +83,5 @@ shown = table.assign(secret=table["secret"].map(lambda x: "masqué" if x else ""
 shown = shown.drop(columns=["—"], errors="ignore")
 ui.table(shown, hide_index=level != COMMUNE_LEVEL)
 ui.download(shown.reset_index(names="Code"), f"profil_{indicator_id}.csv")
-st.caption(f"Petits effectifs (moins de {ws.secret_threshold}) masqués, ainsi qu'une valeur voisine "
-           "quand elle permettrait de les recalculer (secret secondaire).")
+st.caption(f"Petits effectifs (moins de {ws.secret_threshold}) masqués, ainsi que les valeurs qui, croisées avec "
+           "les autres niveaux et les autres pages, permettraient de les recalculer.")

@@ -99,9 +99,24 @@ with st.form(f"thresholds-{indicator_id}"):
             st.error(exc.french())
 
 st.subheader("Secret statistique")
+st.caption("Un effectif d'un indicateur confidentiel inférieur au seuil est masqué, puis d'autres cellules, à tous "
+           "les niveaux à la fois, jusqu'à ce qu'aucun calcul sur les chiffres publiés (tableaux, exports, zones "
+           "blanches, offre) ne permette d'approcher un effectif masqué à moins du seuil. Le seuil ne descend pas "
+           "sous la règle des sources (5 pour la CAF, la MSA et France Travail ; 11 ménages pour Filosofi).")
 with st.form("secret"):
-    threshold = st.number_input("Masquer les effectifs inférieurs à", min_value=2, max_value=50,
-                                value=ws.secret_threshold, step=1)
-    if st.form_submit_button("Enregistrer"):
-        save_secret_threshold(ws.path, int(threshold))
-        st.success(f"Les effectifs de 1 à {int(threshold) - 1} seront masqués, avec le secret secondaire.")
+    threshold = st.number_input("Masquer les effectifs inférieurs à", min_value=5, max_value=50,
+                                value=max(ws.secret_threshold, 5), step=1)
+    who = st.text_input("Votre nom et votre organisation (gardés dans l'historique)")
+    if st.form_submit_button("Enregistrer", disabled=ws.fictional):
+        try:
+            save_secret_threshold(ws.path, int(threshold), who)
+            st.session_state["catalogue-done"] = (f"Les effectifs de 1 à {int(threshold) - 1} seront masqués, avec "
+                                                  "ceux qui permettraient de les recalculer.")
+            st.rerun()
+        except InputError as exc:
+            st.error(exc.french())
+history = ws.meta.get("secret_history", [])
+if history:
+    st.markdown("**Historique des changements du seuil**")
+    ui.table(pd.DataFrame(history).rename(columns={"date": "Date", "par": "Par", "ancien": "Ancien seuil",
+                                                   "nouveau": "Nouveau seuil"}))

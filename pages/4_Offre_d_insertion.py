@@ -12,6 +12,7 @@ from diagnostic.errors import InputError
 from diagnostic.io.offer_files import FIELD_LABELS, FORMATS, FileDefaults, detect_format, guess_mapping, read_any
 from diagnostic.offer import OfferFilter, filter_offer, offer_list, sources_of, theme_table, top_themes_present
 from diagnostic.offer_import import import_offer
+from diagnostic.secrecy import protected_cells
 from diagnostic.territory import COMMUNE_LEVEL, group_of
 from diagnostic.themes import MODES, PUBLICS, theme_labels, top_theme
 
@@ -64,7 +65,10 @@ else:
         st.subheader(f"Services par territoire et thématique — {level}")
         rsa = ws.values[ws.values["indicator"] == "part_foyers_rsa"].set_index("code_insee")["numerator"]
         population = ws.communes.set_index("code_insee")["population"]
-        table = theme_table(shown, groups, population, rsa if not rsa.empty else None)
+        rsa_indicator = ws.catalogue.get("part_foyers_rsa")
+        secret = ({key for kind, key in protected_cells(ws, rsa_indicator).hidden if kind == level}
+                  if rsa_indicator is not None and rsa_indicator.confidential and not rsa.empty else set())
+        table = theme_table(shown, groups, population, rsa if not rsa.empty else None, secret)
         measures = [m for m in MEASURES if m in table.columns]
         measure = st.radio("Mesure", measures, format_func=MEASURES.get, horizontal=True,
                            index=measures.index("per_10000"), key="offer-measure")

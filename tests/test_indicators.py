@@ -8,7 +8,7 @@ import pytest
 
 from diagnostic.errors import InputError
 from diagnostic.indicators import (DEFAULT_CATALOGUE, aggregate, class_breaks, classify,
-                                   load_catalogue, mask_small_counts, missing_metadata,
+                                   load_catalogue, missing_metadata,
                                    with_thresholds)
 from diagnostic.workspace import DEMO_WORKSPACE
 
@@ -62,30 +62,6 @@ def test_count_indicator_sums():
     values = values_frame([("01001", "population", 120, np.nan), ("01002", "population", 80, np.nan)])
     groups = pd.Series({"01001": "G", "01002": "G"})
     assert aggregate(values, groups, CATALOGUE["population"]).loc["G", "value"] == 200
-
-
-def test_primary_and_secondary_suppression():
-    table = pd.DataFrame({"numerator": [3, 10, 2, 40, 50]}, index=["a1", "a2", "b1", "b2", "b3"])
-    departement = pd.Series("D", index=table.index)
-    territory = pd.Series(["A", "A", "B", "B", "B"], index=table.index)
-    reason = mask_small_counts(table, [departement, territory], threshold=5)
-    assert reason.to_dict() == {"a1": "primaire", "a2": "secondaire", "b1": "primaire",
-                                "b2": "secondaire", "b3": ""}
-
-
-def test_lone_masked_value_cannot_be_recomputed_from_total():
-    table = pd.DataFrame({"numerator": [4, 12, 30, 0]}, index=["x", "y", "z", "w"])
-    reason = mask_small_counts(table, [pd.Series("D", index=table.index)], threshold=5)
-    assert reason["x"] == "primaire"
-    # the smallest visible sibling (0 included) is hidden too
-    assert (reason != "").sum() == 2
-    assert reason["w"] == "secondaire"
-
-
-def test_threshold_is_configurable():
-    table = pd.DataFrame({"numerator": [8, 9, 50]}, index=list("abc"))
-    assert (mask_small_counts(table, [], threshold=5) == "").all()
-    assert (mask_small_counts(table, [], threshold=10)[["a", "b"]] == "primaire").all()
 
 
 def test_status_follows_direction():

@@ -104,11 +104,23 @@ def test_inverted_thresholds_get_a_french_error_and_nothing_saved(demo_copy):
     assert (demo_copy / "catalogue.json").read_bytes() == before
 
 
-def test_secret_threshold_is_saved(demo_copy):
+def test_secret_threshold_is_saved_with_who_and_when_and_never_below_the_rule(tmp_path, monkeypatch):
+    from diagnostic.errors import InputError
+    from diagnostic.workspace import save_secret_threshold
+    from tests.workspaces import small_workspace
+    path = small_workspace(tmp_path)
+    monkeypatch.setenv("PTI_WORKSPACE", str(path))
     at = open_page(CATALOGUE)
+    assert at.number_input[2].min == 5  # nobody can ask for less than the sources' rule
     at.number_input[2].set_value(11)
-    at.button[1].click().run()
-    assert json.loads((demo_copy / "workspace.json").read_text(encoding="utf-8"))["secret_threshold"] == 11
+    at.text_input[-1].input("Claire (Département)")
+    next(b for b in at.button if b.label == "Enregistrer").click().run()
+    meta = json.loads((path / "workspace.json").read_text(encoding="utf-8"))
+    assert meta["secret_threshold"] == 11
+    assert meta["secret_history"][0]["par"] == "Claire (Département)" and meta["secret_history"][0]["ancien"] == 5
+    assert any("Historique" in m.value for m in at.markdown)
+    with pytest.raises(InputError, match="entre 5 et 50"):
+        save_secret_threshold(path, 2, "quelqu'un")
 
 
 def test_level_can_be_given_in_the_link(demo_copy):

@@ -187,3 +187,19 @@ def test_the_digital_fragility_of_a_merged_commune_is_weighted_by_its_parts(jour
     got = ws.values[(ws.values["indicator"] == "indice_fragilite_numerique") & (ws.values["code_insee"] == "34144")]
     assert (got["numerator"] / got["denominator"]).iloc[0] == pytest.approx(expected)
     assert "34093" in outputs["indice_fragilite_numerique_communes_2024_94_34.csv"].stdout  # the merge is reported
+
+
+def test_no_masked_caf_count_can_be_recovered_from_the_exports(journey, real_data, tmp_path):
+    from tests.test_secrecy import SECRET, attack, exported
+    dept, path, _ = journey
+    ws = load_workspace(path)
+    tables = {level: exported(path, level, tmp_path) for level in ["commune", *ws.groupings.columns]}
+    masked = [r for r in tables["commune"] if r["indicateur"] == "part_foyers_rsa_caf" and r["numerateur"] == SECRET]
+    small = [r for r in rows(real_data / "socio" / "caf_foyers_allocataires_2020-2024_94_34.csv")
+             if r["annee"] == "2024" and r["code_insee"][:2] == dept and 0 < float(r["indfoy_rsa"]) < 5]
+    assert len(masked) >= len(small)
+    for name, (low, high, room) in attack(ws, tables, "part_foyers_rsa_caf").items():
+        assert high - low >= min(5, room) - 1e-6, (name, low, high)
+    result = cli("audit-secret", "--workspace", path)
+    assert "aucune cellule trop étroite" in result.stdout
+

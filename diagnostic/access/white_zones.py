@@ -16,6 +16,7 @@ import pandas as pd
 from diagnostic.access.capacity import capacity_access
 from diagnostic.access.points import POPULATION, demand_points, nearest, target_counts, to_metric
 from diagnostic.errors import InputError
+from diagnostic.secrecy.suppression import protected_cells, publishable_sums
 from diagnostic.indicators import fmt_number
 from diagnostic.territory import group_of, metric_crs
 from diagnostic.themes import theme_labels, top_theme, top_themes
@@ -249,13 +250,30 @@ def territory_summary(result: CoverageResult, ws, level: str) -> pd.DataFrame:
     out = pd.concat([grouped, total])
     out["coverage_rate"] = out["covered_population"] / out["population"] * 100
     out["target_coverage_rate"] = out["covered_target"] / out["target"].where(out["target"] > 0) * 100
+    protection = target_protection(ws, result.params)
+    if protection is not None:  # confidential people: only what the audit lets through is published
+        white = table[table["white_zone"]]
+        extra = {("zone blanche", t): list(white.loc[white["territory"] == t, "code_insee"]) for t in grouped.index}
+        extra[("zone blanche", "Département")] = list(white["code_insee"])
+        allowed = publishable_sums(protection, extra)
+        for territory in out.index:
+            cell = (level, territory) if territory != "Département" else ("département", "")
+            if cell in protection.hidden:
+                out.loc[territory, ["target", "white_target", "covered_target", "target_coverage_rate"]] = np.nan
+            elif ("zone blanche", territory) not in allowed:
+                out.loc[territory, ["white_target", "covered_target", "target_coverage_rate"]] = np.nan
     return out
 
 
+def target_protection(ws, params: CoverageParams):
+    """The protected cells of a confidential target indicator (None for a public target)."""
+    indicator = ws.catalogue.get(params.target)
+    return protected_cells(ws, indicator) if indicator is not None and indicator.confidential else None
+
+
 def distance_distribution(result: CoverageResult) -> pd.DataFrame:
-    """People (and target people) by class of road distance to the nearest service."""
-    table = result.communes
-    out = table.groupby("distance_class")[["population", "target"]].sum()
+    """People by class of road distance to the nearest service."""
+    out = result.communes.groupby("distance_class")[["population"]].sum()
     return out.reindex(DISTANCE_LABELS, fill_value=0).rename_axis("distance_class")
 
 
@@ -269,13 +287,12 @@ def check_themes(themes: tuple[str, ...]) -> None:
 
 
 def masked_target(result: CoverageResult, ws) -> pd.Series:
-    """Target counts as they may be shown: a confidential count from 1 to the secrecy threshold
-    minus one is replaced by "secret" (the population itself is public)."""
+    """Target counts as they may be shown: a confidential commune of the protected set is replaced
+    by "secret" (the population itself is public)."""
     target = result.communes["target"].round(0).astype("Int64").astype(object)
-    indicator = ws.catalogue.get(result.params.target)
-    if indicator is not None and indicator.confidential:
-        small = (result.communes["target"] > 0) & (result.communes["target"] < ws.secret_threshold)
-        target[small] = "secret"
+    protection = target_protection(ws, result.params)
+    if protection is not None:
+        target[result.communes["code_insee"].map(lambda c: protection.is_hidden("commune", c)).to_numpy()] = "secret"
     return target
 
 
