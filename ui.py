@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import secrets
+import shutil
 import tempfile
+import time
 from typing import TYPE_CHECKING
 from pathlib import Path
 
@@ -234,16 +236,40 @@ def coverage(ws: Workspace, params: CoverageParams):
 
 
 
+UPLOAD_PREFIX = "pti-upload-"
+UPLOAD_MAX_AGE_S = 3600
+
+
 def saved_upload(upload) -> Path | None:
-    """An uploaded file written to a private temporary folder (once per upload), under its own name."""
+    """An uploaded file written to a private temporary folder (once per upload), under its own name;
+    removed by ``forget_uploads`` at the end of the page's run, and in any case after an hour."""
     if upload is None:
         return None
+    _sweep_uploads()
     saved = st.session_state.setdefault("_uploads", {})
     if upload.file_id not in saved or not saved[upload.file_id].is_file():
-        path = Path(tempfile.mkdtemp(prefix="pti-upload-")) / Path(upload.name).name
+        path = Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX)) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
         saved[upload.file_id] = path
     return saved[upload.file_id]
+
+
+def forget_uploads() -> None:
+    """Remove this session's uploaded files from the disk: a page calls it when it has done its
+    work, so that an upload exists on the server only while a page reads or imports it."""
+    for path in st.session_state.pop("_uploads", {}).values():
+        shutil.rmtree(path if path.is_dir() else path.parent, ignore_errors=True)
+
+
+def _sweep_uploads() -> None:
+    """Remove the upload folders older than an hour (a browser closed before its import)."""
+    now = time.time()
+    for folder in Path(tempfile.gettempdir()).glob(f"{UPLOAD_PREFIX}*"):
+        try:
+            if now - folder.stat().st_mtime > UPLOAD_MAX_AGE_S:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def saved_feed(uploads: list, name: str) -> tuple[Path, str]:
@@ -254,7 +280,8 @@ def saved_feed(uploads: list, name: str) -> tuple[Path, str]:
             raise InputError("déposez soit l'archive .zip du flux, soit ses fichiers .txt, pas les deux.",
                              fix="Retirez les fichiers en trop.")
         return saved_upload(zips[0]), zips[0].name
-    folder = Path(tempfile.mkdtemp(prefix="pti-upload-"))
+    folder = Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX))
+    st.session_state.setdefault("_uploads", {})[f"feed-{folder.name}"] = folder
     for upload in uploads:
         (folder / Path(upload.name).name).write_bytes(upload.getvalue())
     return folder, (name.strip() or "flux GTFS")[:80]

@@ -144,3 +144,5 @@ with st.expander("Ajouter des services ou des lieux (data·inclusion, médiation
                     st.markdown(f"**{title}**")
                     ui.table(pd.DataFrame([{"Fichier": e.file, "Ligne": e.line, "Champ": e.field,
                                             "Raison": e.reason} for e in lines]))
+
+ui.forget_uploads()  # no uploaded file stays on the server after this run

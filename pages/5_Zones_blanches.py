@@ -181,3 +181,5 @@ if is_mobility:
 
 st.download_button("Télécharger le résultat par commune (CSV)", csv_bytes(export_table(result, ws)),
                    file_name=f"zones_blanches_{theme}.csv", mime="text/csv")
+
+ui.forget_uploads()  # no uploaded file stays on the server after this run

@@ -101,3 +101,5 @@ if st.button("Récupérer et créer", key="fetch-go", disabled=not code.strip())
         opened(ws)
     except InputError as exc:
         st.error(exc.french())
+
+ui.forget_uploads()  # no uploaded file stays on the server after this run

@@ -243,3 +243,5 @@ with tab_gtfs:
         st.markdown("**Flux de l'espace de travail**")
         ui.table(ws.stops.groupby("feed").agg(Arrêts=("stop_id", "size"),
                                               Communes=("code_insee", "nunique")).rename_axis("Flux").reset_index())
+
+ui.forget_uploads()  # no uploaded file stays on the server after this run

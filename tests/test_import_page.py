@@ -219,3 +219,19 @@ def test_a_gtfs_feed_is_uploaded_as_its_txt_files_then_as_a_zip(ws_path):
     at.run()
     assert "pas d'horaires" in at.success[0].value
     assert sorted(load_workspace(ws_path).stops["feed"].unique()) == ["Réseau essai", "car.zip"]
+
+
+def test_no_uploaded_file_stays_on_disk(ws_path):
+    import tempfile
+    before = set(Path(tempfile.gettempdir()).glob("pti-upload-*"))
+    at = open_page()
+    bad = b"nom;prenom;code_insee\nMartin;Lea;34001\n"
+    at.file_uploader(key="values-file").set_value(("beneficiaires.csv", bad, "text/csv"))
+    at.run()
+    assert "données personnelles" in at.error[0].value
+    at.file_uploader(key="values-file").set_value(("filosofi.csv", FILOSOFI.encode("cp1252"), "text/csv"))
+    at.run()
+    at.button(key="values-import").click()
+    at.run()
+    at.run()
+    assert set(Path(tempfile.gettempdir()).glob("pti-upload-*")) <= before

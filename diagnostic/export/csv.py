@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from diagnostic.io.text import clean_text
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+DDE = re.compile(r"[\w.]+\|.*!|\b(?:DDE|DDEAUTO|HYPERLINK|WEBSERVICE|IMPORTXML|IMPORTDATA)\s*\(", re.IGNORECASE)
 
 
 def neutralise(cell: object) -> object:
-    """A text cell as a spreadsheet may receive it: control characters removed, and an apostrophe
-    before a text that it would run as a formula."""
+    """A text cell as a spreadsheet may receive it, never run as a formula: control characters
+    removed, and an apostrophe before every line (after CR/LF) that starts — spaces aside — with
+    =, +, -, @ or a tab, and before a text holding a DDE call (cmd|'…'!A1) or a link function.
+    The one function for CSV, Excel and every download of the pages."""
     if not isinstance(cell, str):
         return cell
-    cell = clean_text(cell)
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+    lines = re.split(r"(\r\n|\r|\n)", clean_text(cell))
+    lines = ["'" + line if line.lstrip(" ").startswith(FORMULA_STARTS) and line not in ("\r\n", "\r", "\n")
+             else line for line in lines]
+    text = "".join(lines)
+    return "'" + text if DDE.search(text) and not text.startswith("'") else text
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -52,6 +52,10 @@ def _sheet(book: Workbook, table) -> None:
         cell.font = Font(bold=True)
     for values in frame.itertuples(index=False):
         sheet.append([_cell(v) for v in values])
+    for row in sheet.iter_rows():
+        for cell in row:  # text stays text: nothing in the workbook is a formula
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
     for index, column in enumerate(frame.columns, start=1):
         letter = get_column_letter(index)
         numeric = pd.api.types.is_numeric_dtype(frame[column])

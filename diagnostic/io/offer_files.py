@@ -107,14 +107,14 @@ def read_any(path: Path) -> pd.DataFrame:
             items = data if isinstance(data, list) else data.get("data") or data.get("items") or []
             frame = pd.DataFrame([{k: _flatten(v) for k, v in item.items()} for item in items])
         else:
-            return read_table(path)
+            return read_table(path, contacts_allowed=True)
     except (ValueError, OSError, KeyError, AttributeError) as exc:
         raise InputError(f"le fichier est illisible ({exc}).", file=path.name,
                          fix="Vérifiez son format (CSV, Excel .xlsx ou JSON).") from exc
     if frame.empty:
         raise InputError("le fichier ne contient aucune ligne.", file=path.name)
     frame.columns = [str(c).strip() for c in frame.columns]
-    check_not_nominative(frame, path.name)
+    check_not_nominative(frame, path.name, contacts_allowed=True)
     return clean_frame(frame.astype(str).replace({"nan": "", "None": ""}))
 
 

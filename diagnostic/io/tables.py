@@ -29,7 +29,7 @@ SEPARATORS = (";", ",", "\t", "|")
 TITLE_SCAN = 30  # rows searched for the header below a title block
 
 
-def read_table(path: Path, min_columns: int = 2) -> pd.DataFrame:
+def read_table(path: Path, min_columns: int = 2, contacts_allowed: bool = False) -> pd.DataFrame:
     """Read a CSV (UTF-8 with or without BOM, or cp1252; separator detected) or an Excel sheet as
     strings. Title rows above the header are skipped; ``frame.attrs["first_line"]`` is the file line
     (or sheet row) of the first data row, for the messages."""
@@ -79,7 +79,7 @@ def read_table(path: Path, min_columns: int = 2) -> pd.DataFrame:
     frame = clean_frame(pd.DataFrame([[str(v).strip() for v in (list(row) + [""] * width)[:width]] for row in body],
                                      columns=header, dtype=str))
     frame.attrs["first_line"] = header_at + 2
-    check_not_nominative(frame, file)
+    check_not_nominative(frame, file, contacts_allowed)
     return frame
 
 
