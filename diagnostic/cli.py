@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import math
 import os
 import shutil
@@ -17,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from diagnostic.access.transit import import_gtfs
 from diagnostic.access.white_zones import (MIN_DEPARTURES, WALK_M, CoverageParams, CoverageResult, check_themes,
                                            commune_coverage, export_table)
-from diagnostic.errors import InputError
+from diagnostic.errors import InputError, disk_error
 from diagnostic.fetch import fetch_departement
 from diagnostic.export.annex import AnnexChoice, annex_context, annex_tables
 from diagnostic.export.csv import csv_bytes, write_csv_folder
@@ -311,22 +310,6 @@ def new_indicator(args) -> NewIndicator:
     return NewIndicator(args.new_indicator, args.label, columns_of(args.numerator), columns_of(args.denominator),
                         args.rate, args.unit, args.source, args.vintage, args.family, direction, args.lower,
                         args.upper, args.confidential, aggregation, args.definition, args.owner, args.frequency)
-
-
-def disk_error(exc: OSError) -> str:
-    """What a file-system error means for the user, in French, naming the file (not the code)."""
-    name = Path(exc.filename).name if exc.filename else "le fichier"
-    reasons = {errno.ENOSPC: "le disque est plein. Libérez de la place puis recommencez ; rien n'a été modifié.",
-               errno.EDQUOT: "le quota du disque est atteint. Libérez de la place puis recommencez.",
-               errno.EROFS: "le disque est en lecture seule. Choisissez un dossier où vous pouvez écrire.",
-               errno.EACCES: "accès refusé. Choisissez un dossier où vous pouvez écrire, ou demandez les droits.",
-               errno.EPERM: "opération non permise. Choisissez un dossier où vous pouvez écrire.",
-               errno.EISDIR: "c'est un dossier. Donnez un nom de fichier, par exemple « resultat.csv ».",
-               errno.ENOTDIR: "un élément du chemin n'est pas un dossier. Vérifiez le chemin.",
-               errno.ENOENT: "fichier ou dossier introuvable. Vérifiez le chemin.",
-               errno.EEXIST: "un fichier de ce nom existe déjà. Choisissez un autre nom ou supprimez-le.",
-               errno.ENAMETOOLONG: "nom de fichier trop long. Choisissez un nom plus court."}
-    return f"« {name} » : {reasons.get(exc.errno, 'erreur du système de fichiers. Vérifiez le chemin et les droits.')}"
 
 
 def write_output(out: Path, data: bytes) -> None:

@@ -79,11 +79,11 @@ def fetch_departement(code: str, path: Path, get=_get) -> Workspace:
                                   f"&format=geojson&geometry=contour"))
         epci = json.loads(get(f"{GEO_API}/departements/{code}/epcis?fields=code,nom"))
     except NETWORK_ERRORS as exc:
-        raise InputError(f"les données ouvertes ne sont pas joignables ({exc}).",
+        raise InputError("les données ouvertes ne sont pas joignables (pas de connexion à Internet, ou service indisponible).",
                          fix="Vérifiez la connexion à Internet, ou créez l'espace de travail à partir de "
                              "fichiers (page « Nouveau territoire »). Rien n'a été créé.") from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"réponse inattendue de {GEO_API} ({exc}).", fix="Réessayez plus tard. Rien n'a été créé.")
+        raise InputError(f"réponse inattendue de {GEO_API}.", fix="Réessayez plus tard. Rien n'a été créé.")
     features = communes.get("features", [])
     if not features:
         raise InputError(f"aucune commune trouvée pour le département {code}.", field="--departement")
@@ -148,7 +148,7 @@ def _fetch_offer(workspace: Path, code: str, label: str, dataset: str, word: str
         in_departement(read_any(download), code).to_csv(file, index=False, encoding="utf-8")
         report = import_offer(load_workspace(workspace), file, fmt, display_name=f"{label} ({name})")
     except (*NETWORK_ERRORS, json.JSONDecodeError, KeyError) as exc:
-        return f"{label} : source non récupérée ({exc}) ; importez le fichier depuis la page « Offre d'insertion »."
+        return f"{label} : source non récupérée (connexion ou format) ; importez le fichier depuis la page « Offre d'insertion »."
     except InputError as exc:
         return f"{label} : fichier non importé ({exc.french()})"
     return f"{label} : {report.summary()}"

@@ -124,7 +124,7 @@ def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> Catalogue:
     try:
         entries = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"le catalogue des indicateurs est illisible ({exc}).", file=Path(path).name,
+        raise InputError("le catalogue des indicateurs est illisible (fichier endommagé).", file=Path(path).name,
                          fix="Restaurez le fichier depuis une sauvegarde.") from exc
     names = {f.name for f in fields(Indicator)}
     catalogue: Catalogue = {}

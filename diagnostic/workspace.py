@@ -33,7 +33,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from diagnostic.errors import InputError
+from diagnostic.errors import InputError, disk_error
 from diagnostic.indicator_import import (MAPPINGS_FILE, ImportReport, TableMapping, catalogue_with,
                                          read_indicator_table, remember_mapping, selectable_indicators)
 from diagnostic.io import geo, tables
@@ -221,8 +221,11 @@ def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, grouping
     if path.exists() and any(path.iterdir()):
         raise InputError("le dossier existe déjà et n'est pas vide.", file=str(path),
                          fix="Choisissez un nouveau dossier pour l'espace de travail.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".ws-", dir=path.parent))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".ws-", dir=path.parent))
+    except OSError as exc:
+        raise InputError(f"l'espace de travail n'a pas pu être créé : {disk_error(exc)}") from exc
     try:
         (staging / "workspace.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1),
                                                 encoding="utf-8")
@@ -242,6 +245,8 @@ def write_workspace(path: Path, meta: dict, communes: gpd.GeoDataFrame, grouping
         if path.exists():
             path.rmdir()
         staging.rename(path)
+    except OSError as exc:
+        raise InputError(f"l'espace de travail n'a pas pu être créé : {disk_error(exc)}") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -197,3 +197,38 @@ def test_the_small_workspace_is_a_fair_target(workspace):
     ws = load_workspace(workspace)
     assert ws.communes["code_insee"].tolist() == [p["code_insee"] for p, _ in COMMUNES]
     assert ws.correspondence.values.tolist() == [["34093", "34144"]]
+
+
+def test_every_operation_on_a_read_only_workspace_is_a_french_message(workspace, tmp_path, monkeypatch):
+    import errno
+    import pathlib
+    from diagnostic.access.white_zones import CoverageParams
+    from diagnostic.open_catalogue import NewIndicator, add_indicator
+    from diagnostic.workspace import save_groupings, save_retained_coverage, save_secret_threshold
+    feed = tmp_path / "reseau.zip"
+    feed.write_bytes(zipped({"stops.txt": b"stop_id,stop_name,stop_lat,stop_lon\nA,Centre,43.46,3.30\n"}))
+    table = tmp_path / "t.csv"
+    table.write_text(HEADER + "34001;part_60_ans_et_plus;1;10\n", encoding="utf-8")
+    offer = tmp_path / "o.csv"
+    offer.write_text("nom,thematiques,code_insee\nLieu,numerique,34001\n", encoding="utf-8")
+    groups = tmp_path / "g.csv"
+    groups.write_text("code_insee;EPCI\n34001;A\n34002;A\n34144;B\n", encoding="utf-8")
+    ws = load_workspace(workspace)
+
+    def refuse(self, target):
+        raise OSError(errno.EROFS, "Read-only file system", str(target))
+
+    monkeypatch.setattr(pathlib.Path, "replace", refuse)
+    operations = [
+        lambda: import_indicators(workspace, table), lambda: import_offer(ws, offer),
+        lambda: import_groupings(workspace, groups), lambda: save_groupings(workspace, ws.groupings),
+        lambda: import_gtfs(ws, feed),
+        lambda: add_indicator(workspace, table.with_name("p.csv"), NewIndicator("valeur_x", "X", ["valeur"])),
+        lambda: save_retained_coverage(workspace, [CoverageParams(themes=("numerique",))]),
+        lambda: save_secret_threshold(workspace, 7, "moi"),
+    ]
+    table.with_name("p.csv").write_text("code_insee;valeur\n34001;1\n34002;2\n34144;3\n", encoding="utf-8")
+    for operation in operations:
+        with pytest.raises(InputError, match="lecture seule") as info:
+            operation()
+        assert "Traceback" not in info.value.french() and str(tmp_path) not in info.value.french()

@@ -43,7 +43,8 @@ def boundary_fields(path: Path) -> list[str]:
     try:
         return list(pyogrio.read_info(source)["fields"])
     except Exception as exc:  # pyogrio raises several error types for unreadable files
-        raise InputError(f"le fichier de communes est illisible ({exc}).", file=Path(path).name,
+        raise InputError("le fichier de communes est illisible (format non reconnu ou fichier endommagé).",
+                         file=Path(path).name,
                          fix="Fournissez un GeoJSON, un GeoPackage ou un Shapefile zippé de polygones.") from exc
 
 
@@ -62,7 +63,7 @@ def read_communes(path: Path, warnings: list[str] | None = None, fields: dict[st
     try:
         raw = pyogrio.read_dataframe(source)
     except Exception as exc:  # pyogrio raises several error types for unreadable files
-        raise InputError(f"le fichier de communes est illisible ({exc}).", file=file,
+        raise InputError("le fichier de communes est illisible (format non reconnu ou fichier endommagé).", file=file,
                          fix="Fournissez un GeoJSON, un GeoPackage ou un Shapefile zippé de polygones.") from exc
     if raw.crs is None or raw.crs.is_geographic:
         minx, miny, maxx, maxy = raw.total_bounds

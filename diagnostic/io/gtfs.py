@@ -46,7 +46,7 @@ def _read(archive: zipfile.ZipFile | FeedFolder, name: str, file: str, columns: 
         text = archive.read(member).decode("utf-8-sig")
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, usecols=columns)
     except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
-        raise InputError(f"la table {name} du flux GTFS est illisible ({exc}).", file=file,
+        raise InputError(f"la table {name} du flux GTFS est illisible (encodage ou colonnes incohérentes).", file=file,
                          fix="Vérifiez que le fichier est un export GTFS complet, en UTF-8.") from exc
 
 

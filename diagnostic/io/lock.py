@@ -11,7 +11,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from diagnostic.errors import InputError
+from diagnostic.errors import InputError, disk_error
 
 WAIT_S = 60.0
 _held = threading.local()  # folders whose lock this thread holds (the lock is re-entrant)
@@ -46,6 +46,8 @@ def workspace_lock(path: Path, wait_s: float = WAIT_S):
         held.add(key)
         try:
             yield
+        except OSError as exc:  # a read-only folder, a full disk: said in French, nothing half-written
+            raise InputError(f"l'espace de travail n'a pas pu être modifié : {disk_error(exc)}") from exc
         finally:
             held.discard(key)
     finally:

@@ -19,6 +19,7 @@ from diagnostic.io.tables import check_size, line_numbers, read_table
 from diagnostic.io.text import clean_frame
 from diagnostic.themes import MODES, PUBLICS, normalise_name, theme_labels, translate
 
+MAX_OFFER_ROWS = 50_000  # a département's offer is a few thousand places; a national file is filtered first
 FORMATS = {"datainclusion": "data·inclusion (structures ou services)",
            "mednum": "Lieux de médiation numérique",
            "france-services": "Liste des France services",
@@ -105,17 +106,30 @@ def read_any(path: Path) -> pd.DataFrame:
         if suffix == ".json":
             data = json.loads(path.read_text(encoding="utf-8-sig"))
             items = data if isinstance(data, list) else data.get("data") or data.get("items") or []
+            _check_rows(len(items), path.name)
             frame = pd.DataFrame([{k: _flatten(v) for k, v in item.items()} for item in items])
         else:
-            return read_table(path, contacts_allowed=True)
-    except (ValueError, OSError, KeyError, AttributeError) as exc:
-        raise InputError(f"le fichier est illisible ({exc}).", file=path.name,
-                         fix="Vérifiez son format (CSV, Excel .xlsx ou JSON).") from exc
+            frame = read_table(path, contacts_allowed=True)
+    except RecursionError as exc:
+        raise InputError("le fichier JSON est trop profondément imbriqué.", file=path.name,
+                         fix="Fournissez une liste d'objets (un par service), comme l'export de data·inclusion.") from exc
+    except (ValueError, OSError, KeyError, AttributeError, TypeError) as exc:
+        raise InputError("le fichier est illisible : ce n'est ni un CSV, ni un classeur Excel, ni une liste JSON "
+                         "de services.", file=path.name, fix="Vérifiez son format (CSV, Excel .xlsx ou JSON).") from exc
+    if suffix != ".json":
+        _check_rows(len(frame), path.name)
+        return frame
     if frame.empty:
         raise InputError("le fichier ne contient aucune ligne.", file=path.name)
     frame.columns = [str(c).strip() for c in frame.columns]
     check_not_nominative(frame, path.name, contacts_allowed=True)
     return clean_frame(frame.astype(str).replace({"nan": "", "None": ""}))
+
+
+def _check_rows(rows: int, file: str) -> None:
+    if rows > MAX_OFFER_ROWS:
+        raise InputError(f"le fichier a {rows:,} lignes, plus que les {MAX_OFFER_ROWS:,} qu'accepte un import."
+                         .replace(",", "\u202f"), file=file, fix="Filtrez-le sur votre département.")
 
 
 def _flatten(value) -> str:

@@ -6,6 +6,8 @@ import csv
 import io
 import math
 import re
+import time
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +27,15 @@ VALUE_COLUMNS = {
 
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # larger tables are refused before being read
+# Bounds of a table, checked while it is read (before the whole of it is in memory): a national
+# commune table has 35,000 rows and rarely more than a hundred columns
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 2_000
+MAX_CELLS = 5_000_000
+MAX_LINE_CHARS = 100_000
+MAX_READ_SECONDS = 120
+MAX_XLSX_UNCOMPRESSED = 400 * 1024 * 1024
+MAX_XLSX_RATIO = 150  # a workbook compresses 5 to 20 times; a « zip bomb » thousands of times
 SEPARATORS = (";", ",", "\t", "|")
 TITLE_SCAN = 30  # rows searched for the header below a title block
 
@@ -107,6 +118,8 @@ def _csv_rows(raw: bytes, file: str) -> list[list[str]]:
     if b"\x00" in raw[:4096]:
         raise InputError("ce n'est pas un fichier texte (CSV).", file=file,
                          fix="Fournissez un CSV ou un classeur Excel .xlsx.")
+    if raw.count(b"\n") > MAX_ROWS:
+        raise _too_big(file, f"plus de {MAX_ROWS:,} lignes")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -114,12 +127,54 @@ def _csv_rows(raw: bytes, file: str) -> list[list[str]]:
     if not text.strip():
         raise InputError("le fichier est vide.", file=file)
     lines = text.splitlines()[:TITLE_SCAN + 20]
-    sep = max(SEPARATORS, key=lambda s: _consistency(lines, s))
+    if max(map(len, lines), default=0) > MAX_LINE_CHARS:
+        raise _too_big(file, f"une ligne de plus de {MAX_LINE_CHARS:,} caractères")
     try:
-        return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
+        sep = max(SEPARATORS, key=lambda s: _consistency(lines, s))
+        return _bounded(csv.reader(io.StringIO(text, newline=""), delimiter=sep), file)
     except csv.Error as exc:
-        raise InputError(f"le fichier CSV est mal formé ({exc}).", file=file,
+        what = ("une valeur dépasse 131 072 caractères" if "field larger" in str(exc)
+                else "guillemets ou séparateurs incohérents")
+        raise InputError(f"le fichier CSV est mal formé ({what}).", file=file,
                          fix="Ouvrez-le dans un tableur et enregistrez-le au format CSV.") from exc
+
+
+def _too_big(file: str, what: str) -> InputError:
+    return InputError(f"le tableau est trop grand ({what}).".replace(",", "\u202f"), file=file,
+                      fix=f"Filtrez-le sur votre département et gardez les colonnes utiles (au plus {MAX_ROWS:,} "
+                          f"lignes, {MAX_COLUMNS:,} colonnes et {MAX_CELLS:,} cellules).".replace(",", "\u202f"))
+
+
+def _bounded(rows, file: str) -> list[list]:
+    """The rows of a reader, refused as soon as they pass the bounds of a table or of time."""
+    out, cells, started = [], 0, time.monotonic()
+    for row in rows:
+        if len(row) > MAX_COLUMNS:
+            raise _too_big(file, f"{len(row):,} colonnes")
+        cells += len(row)
+        if cells > MAX_CELLS:
+            raise _too_big(file, f"plus de {MAX_CELLS:,} cellules")
+        if len(out) % 10_000 == 0 and time.monotonic() - started > MAX_READ_SECONDS:
+            raise InputError(f"la lecture du fichier dépasse {MAX_READ_SECONDS} secondes.", file=file,
+                             fix="Filtrez-le sur votre département avant l'import.")
+        out.append(row)
+    return out
+
+
+def _check_workbook(path: Path) -> None:
+    """Refuse a workbook whose sheets expand far beyond its size (a « zip bomb ») before reading it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InputError("le classeur Excel est illisible ou endommagé.", file=path.name,
+                         fix="Ouvrez-le dans votre tableur et enregistrez-le de nouveau (.xlsx).") from exc
+    expanded = sum(i.file_size for i in infos)
+    packed = max(1, sum(i.compress_size for i in infos))
+    if expanded > MAX_XLSX_UNCOMPRESSED or (expanded > 20 * 2**20 and expanded / packed > MAX_XLSX_RATIO):
+        raise InputError(f"le classeur se décompresse en {expanded / 2**20:,.0f} Mo pour {packed / 2**20:,.1f} Mo : "
+                         "il est anormalement compressé ou trop grand.".replace(",", "\u202f"), file=path.name,
+                         fix="Enregistrez la feuille utile seule, au format CSV.")
 
 
 def _consistency(lines: list[str], sep: str) -> tuple[int, int]:
@@ -134,6 +189,7 @@ def _consistency(lines: list[str], sep: str) -> tuple[int, int]:
 
 def _excel_rows(path: Path) -> list[list]:
     from openpyxl import load_workbook
+    _check_workbook(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError or its own errors on damaged files
@@ -141,7 +197,8 @@ def _excel_rows(path: Path) -> list[list]:
                          fix="Ouvrez-le dans votre tableur et enregistrez-le de nouveau (.xlsx).") from exc
     try:
         for sheet in book.worksheets:
-            rows = [["" if v is None else _cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            rows = _bounded((["" if v is None else _cell_text(v) for v in row]
+                             for row in sheet.iter_rows(values_only=True)), path.name)
             if any(any(str(v).strip() for v in row) for row in rows):
                 return rows
     finally:
