@@ -32,7 +32,9 @@ PERSON_COLUMNS = {
 CONTACT_COLUMNS = {"email", "e mail", "mail", "courriel", "adresse mail", "adresse email", "adresse electronique",
                    "telephone", "tel", "tel portable", "portable", "mobile", "phone", "phone number",
                    "numero de telephone", "n telephone", "gsm"}
-NIR = re.compile(r"^[12]\d{2}(0[1-9]|1[0-2]|[2-9]\d)(\d{2}|2A|2B)\d{6}(\d{2})?$", re.IGNORECASE)
+# A NIR written whole or in its usual groups (1 80 02 75 123 456 78, 1.80.02.75.123.456.78, 1-80-…)
+NIR = re.compile(r"^[12]([\s.\-]?)\d{2}\1(0[1-9]|1[0-2]|[2-9]\d)\1(\d{2}|2A|2B)\1\d{3}\1\d{3}(\1\d{2})?$",
+                 re.IGNORECASE)
 SEPARATORS = re.compile(r"[\s.\-_/]")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 PHONE = re.compile(r"^(\+33|0033|0)[1-9]\d{8}$")
@@ -54,7 +56,7 @@ def check_not_nominative(frame: pd.DataFrame, file: str, contacts_allowed: bool 
         if not len(raw):
             continue
         values = raw.map(lambda v: SEPARATORS.sub("", v))
-        if values.str.match(NIR).mean() > 0.5:
+        if raw.str.match(NIR).mean() > 0.5:
             _refuse(file, f"numéros de sécurité sociale dans la colonne « {column} »")
         if not contacts_allowed and raw.str.match(EMAIL).mean() > 0.5:
             _refuse(file, f"adresses électroniques dans la colonne « {column} »")
