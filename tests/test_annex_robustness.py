@@ -192,3 +192,16 @@ def test_sessions_chosen_for_the_annex(demo_copy, tmp_path):
     tables = {t.key: t for t in annex_tables(ws, choice, store)}
     assert tables["constats"].frame["Constat"].tolist() == ["Pas de bus le samedi"]
     assert tables["fiches_actions"].empty_reason.startswith("Aucune fiche-action")
+
+
+def test_a_huge_offer_is_listed_partly_in_the_pdf_and_whole_elsewhere(demo_copy):
+    from diagnostic.export import pdf
+    from diagnostic.export.annex import AnnexTable
+    ws = load_workspace(demo_copy)
+    rows = pd.DataFrame({"Service": [f"Lieu {n}" for n in range(4000)], "Structure": "", "Thématiques": "",
+                         "Commune": "", "Mise à jour": ""})
+    blocks = pdf.offer_blocks(ws, ws.communes, [AnnexTable("offre_liste", "offre", "Liste", rows, "Sources.")],
+                              {"borders": None, "highlight": None})
+    listing = blocks[-1]
+    assert listing["table"].count("<tr>") <= pdf.MAX_PDF_LIST + 1
+    assert "liste complète est dans l'export Excel et CSV" in listing["note"]

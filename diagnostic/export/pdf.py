@@ -29,6 +29,10 @@ MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+MAX_PDF_LIST = 1_500  # services listed in the printable annex (about 40 pages)
+POINTS_PER_MAP = 20_000  # services drawn on the printable map
+
+
 def french_date(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
@@ -180,6 +184,8 @@ def profile_blocks(found, shapes, grouped, territory, draw) -> list[dict]:
 def offer_blocks(ws, communes, found, draw) -> list[dict]:
     labels = theme_labels()
     located = ws.offer.dropna(subset=["lat", "lon"])
+    if len(located) > POINTS_PER_MAP:  # beyond, the dots cover the map anyway: an even sample
+        located = located.iloc[::len(located) // POINTS_PER_MAP + 1]
     tops = [top_theme(ts[0]) if ts else "" for ts in located["themes"]]
     points = [(lon, lat, maps.THEME_COLOURS.get(t, maps.NEUTRAL))
               for lon, lat, t in zip(located["lon"], located["lat"], tops, strict=True)]
@@ -191,7 +197,12 @@ def offer_blocks(ws, communes, found, draw) -> list[dict]:
     for table in found:
         if table.key == "offre_liste":
             compact = table.frame[["Service", "Structure", "Thématiques", "Commune", "Mise à jour"]]
-            blocks.append({"heading": table.title, "table": html_table(compact, css="compact"), "note": table.note})
+            note = table.note
+            if len(compact) > MAX_PDF_LIST:  # the whole list is in the workbook and the CSV
+                note += (f" Le document imprimable en montre les {MAX_PDF_LIST:,} premiers sur {len(compact):,} ; la "
+                         "liste complète est dans l'export Excel et CSV.").replace(",", "\u202f")
+                compact = compact.head(MAX_PDF_LIST)
+            blocks.append({"heading": table.title, "table": html_table(compact, css="compact"), "note": note})
         else:
             blocks.append(_block(table))
     return blocks
