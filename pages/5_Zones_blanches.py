@@ -1,12 +1,12 @@
 """Zones blanches: where the offer of a theme is out of reach, for whom, and where to add a site."""
 
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 import ui
+from diagnostic.charts import distance_chart
 from diagnostic import maps
 from diagnostic.access.capacity import capacity_access, capacity_by_territory
 from diagnostic.access.siting import read_candidates, suggest_sites
@@ -127,12 +127,7 @@ if summary is not None:
     ui.table(table)
 
 st.subheader("Répartition des distances au service le plus proche")
-dist = distance_distribution(result).reset_index().rename(columns={"distance_class": "classe"})
-st.altair_chart(alt.Chart(dist).mark_bar(color="#6b8fb5").encode(
-    x=alt.X("classe:N", sort=DISTANCE_LABELS, title="Distance par la route", axis=alt.Axis(labelAngle=0)),
-    y=alt.Y("population:Q", title="Habitants"),
-    tooltip=[alt.Tooltip("classe:N", title="Distance"), alt.Tooltip("population:Q", title="Habitants", format=",.0f")]),
-    width="stretch")
+st.altair_chart(distance_chart(distance_distribution(result), DISTANCE_LABELS), width="stretch")
 
 with st.expander("Toutes les thématiques avec ces seuils"):
     overview = themes_overview(ws, params)

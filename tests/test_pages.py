@@ -472,3 +472,21 @@ def test_export_page_without_weasyprint_still_gives_the_tables(demo_copy, monkey
     assert not at.exception
     assert "Pango" in at.error[0].value
     assert len(at.get("download_button")) == 2  # Excel and CSV
+
+
+@pytest.mark.parametrize("page", [PROFIL, OFFRE, ZONES])
+def test_every_chart_speaks_french(demo_copy, page):
+    at = open_page(page)
+    specs = [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+    assert specs
+    for spec in specs:
+        assert spec["config"]["locale"]["number"]["decimal"] == ","
+        assert spec["config"]["locale"]["time"]["months"][0] == "janvier"
+        assert spec["config"]["axis"]["labelColor"] == "#31333f"
+
+
+def test_the_stakeholder_chart_speaks_french():
+    import pandas as pd
+    from diagnostic.charts import stakeholder_chart
+    spec = stakeholder_chart(pd.DataFrame({"name": ["CAF"], "influence": [4], "fit": [3], "impact": [2]})).to_dict()
+    assert spec["config"]["locale"]["number"]["thousands"] == "\u202f"

@@ -1,6 +1,7 @@
 """User journeys in a real browser: profile map and chart, commune card, offer filters and import."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -60,8 +61,11 @@ def test_profile_page_shows_map_and_chart(app_url, browser, output_dir):
         page.wait_for_timeout(200)
     assert frame is not None, "la carte Leaflet n'est pas affichée"
     assert frame.locator("path.leaflet-interactive").count() == 5  # five territories
-    page.wait_for_selector("[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg",
-                           timeout=30_000)
+    page.wait_for_selector("[data-testid=stVegaLiteChart] svg text", timeout=30_000)
+    page.wait_for_timeout(500)
+    labels = page.locator("[data-testid=stVegaLiteChart] svg text").evaluate_all("els => els.map(e => e.textContent)")
+    ticks = [t for t in labels if re.fullmatch(r"\d+[,.]\d", t or "")]
+    assert ticks and all("," in t for t in ticks), labels  # the axis is written the French way
     page.screenshot(path=str(output_dir / "profil.png"), full_page=True)
     assert not errors, errors
 
