@@ -19,8 +19,8 @@ import pandas as pd
 from diagnostic.errors import InputError
 from diagnostic.indicator_import import WORKSPACE_POPULATION, ColumnMap, ImportReport, TableMapping, guess_mapping
 from diagnostic.indicators import (AGGREGATION_NONE, AGGREGATION_SUMS, AGGREGATION_WEIGHTED, AGGREGATIONS,
-                                   DEFAULT_CATALOGUE, FAMILIES, Catalogue, Indicator, load_catalogue, reference,
-                                   with_thresholds)
+                                   DEFAULT_CATALOGUE, FAMILIES, Catalogue, Indicator, fmt_number, load_catalogue,
+                                   reference, with_thresholds)
 from diagnostic.io.lock import workspace_lock
 from diagnostic.io.tables import read_table
 from diagnostic.io.text import clean_text
@@ -208,7 +208,7 @@ def catalogue_status(ws) -> pd.DataFrame:
         known = int(ref["communes_known"])
         rows.append({"Indicateur": ind.label, "Données": "oui" if known else "non",
                      "Communes renseignées": f"{known} / {len(ws.communes)}",
-                     "Part de la population couverte (%)": round(float(ref["population_share"]), 1) if known else None,
+                     "Part de la population couverte (%)": fmt_number(ref["population_share"], 1) if known else "—",
                      "Millésime": ind.vintage or "—", "Agrégation": ind.aggregation,
                      "Ajouté par l'équipe": "oui" if ind.custom else "non", "id": ind.id})
     return pd.DataFrame(rows)
