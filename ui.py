@@ -16,6 +16,7 @@ import streamlit as st
 from diagnostic import DEMO_LABEL
 from diagnostic.access.white_zones import CoverageParams, commune_coverage
 from diagnostic.export.csv import csv_bytes
+from diagnostic.io.tables import read_table
 from diagnostic.progress import DONE, MISSING, OUTDATED, diagnostic_steps
 from diagnostic.sessions.store import Participant, Store, all_sessions
 from diagnostic.errors import InputError
@@ -92,7 +93,6 @@ KNOWN_LEVELS = {"epci_nom": "EPCI", "ept_nom": "EPT", "libepci": "EPCI", "nom_ep
 def grouping_columns(path: Path, key: str) -> dict[str, str]:
     """Which columns of a groupings table become levels, and their names, chosen by the user (the
     official communes.csv has many columns: EPCI, arrondissement…)."""
-    from diagnostic.io.tables import read_table
     frame = read_table(path)
     st.dataframe(frame.head(5), hide_index=True, width="stretch")
     candidates = [c for c in frame.columns if c.lower() in KNOWN_LEVELS or 1 < frame[c].nunique() < len(frame)]

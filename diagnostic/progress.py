@@ -13,7 +13,8 @@ from datetime import date
 
 import pandas as pd
 
-from diagnostic.offer import freshness_months
+from diagnostic.offer import OFFER_FILE, freshness_months
+from diagnostic.workspace import RETAINED_FILE
 
 DONE, MISSING, OUTDATED = "fait", "à faire", "à actualiser"
 OLD_VINTAGE_YEARS = 3  # an indicator whose vintage is older than this is to be updated
@@ -70,7 +71,7 @@ def diagnostic_steps(ws, sessions: int, today: date | None = None) -> list[Step]
                       f"{len(ws.stops)} arrêts de {ws.stops['feed'].nunique()} flux." if len(ws.stops) else
                       "Aucun flux GTFS : sans lui, les zones blanches de mobilité ne comptent que les services.",
                       "pages/9_Importer_des_donnees.py"))
-    retained, offer = ws.path / "zones_blanches.json", ws.path / "offer.csv"
+    retained, offer = ws.path / RETAINED_FILE, ws.path / OFFER_FILE
     if not ws.retained_coverage:
         steps.append(Step("Zones blanches", MISSING, "Aucun réglage retenu pour l'annexe : choisissez thématique et "
                           "seuil, puis « Retenir pour l'annexe ».", "pages/5_Zones_blanches.py"))

@@ -356,11 +356,6 @@ def save_values(path: Path, values: pd.DataFrame) -> None:
 
 def save_groupings(path: Path, groupings: pd.DataFrame) -> None:
     """Replace the grouping levels of a workspace (each commune must have a group at each level)."""
-    with workspace_lock(path):
-        _save_groupings(path, groupings)
-
-
-def _save_groupings(path: Path, groupings: pd.DataFrame) -> None:
     if groupings.columns.duplicated().any():
         raise InputError(f"deux niveaux s'appellent « {groupings.columns[groupings.columns.duplicated()][0]} ».",
                          fix="Donnez un nom différent à chaque niveau.")
@@ -372,7 +367,8 @@ def _save_groupings(path: Path, groupings: pd.DataFrame) -> None:
                 (groupings[level].astype(str).str.strip() == "").any():
             raise InputError(f"niveau « {level} » incomplet ou mal nommé.", field=str(level),
                              fix="Chaque commune doit avoir un groupe non vide à chaque niveau.")
-    _replace(Path(path) / "groupings.csv", groupings.rename_axis("code_insee").to_csv())
+    with workspace_lock(path):
+        _replace(Path(path) / "groupings.csv", groupings.rename_axis("code_insee").to_csv())
 
 
 def import_groupings(path: Path, file: Path, columns: dict[str, str] | None = None) -> list[str]:

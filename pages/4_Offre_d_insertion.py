@@ -66,8 +66,8 @@ else:
         rsa = ws.values[ws.values["indicator"] == "part_foyers_rsa"].set_index("code_insee")["numerator"]
         population = ws.communes.set_index("code_insee")["population"]
         rsa_indicator = ws.catalogue.get("part_foyers_rsa")
-        secret = ({key for kind, key in protected_cells(ws, rsa_indicator).hidden if kind == level}
-                  if rsa_indicator is not None and rsa_indicator.confidential and not rsa.empty else set())
+        confidential = rsa_indicator is not None and rsa_indicator.confidential and not rsa.empty
+        secret = protected_cells(ws, rsa_indicator).hidden_at(level) if confidential else set()
         table = theme_table(shown, groups, population, rsa if not rsa.empty else None, secret)
         measures = [m for m in MEASURES if m in table.columns]
         measure = st.radio("Mesure", measures, format_func=MEASURES.get, horizontal=True,

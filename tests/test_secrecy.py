@@ -144,7 +144,7 @@ def test_white_zones_and_offer_ratios_reveal_no_masked_count(tmp_path):
         assert high - low >= min(ws.secret_threshold, room) - 1e-6, (name, low, high)
     # services per 100 RSA households: never for a masked territory
     groups = ws.groupings["EPCI"]
-    secret = {key for kind, key in protected_cells(ws, rsa).hidden if kind == "EPCI"}
+    secret = protected_cells(ws, rsa).hidden_at("EPCI")
     rsa_counts = ws.values[ws.values["indicator"] == rsa.id].set_index("code_insee")["numerator"]
     table = theme_table(ws.offer, groups, ws.communes.set_index("code_insee")["population"], rsa_counts, secret)
     assert table.loc[table["territory"].isin(secret), "per_100_rsa"].isna().all()

@@ -292,7 +292,7 @@ def masked_target(result: CoverageResult, ws) -> pd.Series:
     target = result.communes["target"].round(0).astype("Int64").astype(object)
     protection = target_protection(ws, result.params)
     if protection is not None:
-        target[result.communes["code_insee"].map(lambda c: protection.is_hidden("commune", c)).to_numpy()] = "secret"
+        target[result.communes["code_insee"].isin(protection.hidden_at("commune")).to_numpy()] = "secret"
     return target
 
 

@@ -38,6 +38,10 @@ class Protection:
     def is_hidden(self, level: str, key: str) -> bool:
         return (level, key) in self.hidden
 
+    def hidden_at(self, level: str) -> set[str]:
+        """The keys of the hidden cells of one level (communes, or a grouping level's groups)."""
+        return {key for kind, key in self.hidden if kind == level}
+
 
 def protected_cells(ws, indicator) -> Protection:
     """The protected set of an indicator of the workspace, computed once per loaded version."""
