@@ -15,6 +15,6 @@ if [ -n "$MISSING" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $MISSING >/dev/null
 fi
 
-python3 -m venv .venv
+source scripts/python.sh
 .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
 exec .venv/bin/python -m pytest "$@"
