@@ -13,8 +13,10 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
+from diagnostic.access.grid import import_grid
 from diagnostic.access.transit import import_gtfs
-from diagnostic.access.white_zones import (MIN_DEPARTURES, WALK_M, CoverageParams, CoverageResult, check_themes,
+from diagnostic.access.white_zones import (CROW_FLY, MIN_DEPARTURES, MODES, WALK_M, CoverageParams, CoverageResult,
+                                           check_mode, check_themes,
                                            commune_coverage, export_table)
 from diagnostic.errors import InputError, disk_error
 from diagnostic.fetch import fetch_departement
@@ -29,7 +31,8 @@ from diagnostic.secrecy.report import audit_workspace
 from diagnostic.offer_import import import_offer
 from diagnostic.profile import SECRET_LABEL, indicator_profile
 from diagnostic.sessions.store import Store
-from diagnostic.territory import levels
+from diagnostic.territory import WGS84, levels
+from diagnostic.travel.network import import_roads
 from diagnostic.workspace import (create_workspace, default_workspace_path, import_groupings, import_indicators, load_workspace,
                                   sessions_url)
 
@@ -149,6 +152,19 @@ def build_parser() -> argparse.ArgumentParser:
     gtfs.add_argument("file", type=Path, metavar="FICHIER.zip", help="flux GTFS (zip, ou dossier de ses fichiers .txt)")
     gtfs.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
 
+    roads = sub.add_parser("import-roads", help="importer le réseau routier et piéton d'un extrait OpenStreetMap",
+                           description="Garde les voies de l'extrait autour du territoire et prépare les réseaux "
+                                       "voiture et piéton (OSRM), pour des zones blanches en minutes.")
+    roads.add_argument("file", type=Path, metavar="FICHIER.osm.pbf", help="extrait OpenStreetMap (Geofabrik…)")
+    roads.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
+
+    grid = sub.add_parser("import-grid", help="importer la grille carroyée Filosofi (carreaux de 200 m) de l'INSEE",
+                          description="Les carreaux habités du territoire deviennent les lieux de vie des zones "
+                                      "blanches en minutes.")
+    grid.add_argument("file", type=Path, metavar="FICHIER", help="fichier carroyé (CSV, GeoPackage ou Parquet)")
+    grid.add_argument("--workspace", type=Path, help="espace de travail (défaut : démonstration)")
+    grid.add_argument("--millesime", default="", help="millésime (défaut : l'année lue dans le nom du fichier)")
+
     cov = sub.add_parser("coverage", help="calculer les zones blanches d'une thématique",
                          description="Distance de chaque commune au service le plus proche de la "
                                      "thématique, zones blanches au-delà du seuil ; résultat en CSV.")
@@ -157,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "mobilite--preparer-un-permis)")
     cov.add_argument("--max-km", type=float, default=10.0, help="seuil en km par la route (défaut 10)")
     cov.add_argument("--max-minutes", type=float, help="seuil en minutes (remplace --max-km)")
+    cov.add_argument("--mode", default=CROW_FLY, choices=list(MODES),
+                     help="vol-oiseau (distance × détour), route ou marche (minutes sur le réseau importé)")
     cov.add_argument("--detour", type=float, default=1.3, help="facteur de détour (défaut 1,3)")
     cov.add_argument("--speed", type=float, default=40.0, help="vitesse moyenne en km/h (défaut 40)")
     cov.add_argument("--remote", action="store_true", help="compter l'offre à distance")
@@ -256,6 +274,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  ignoré : {error.french()}")
             for error in report.errors:
                 print(f"  refusé : {error.french()}", file=sys.stderr)
+        elif args.command == "import-roads":
+            ws = load_workspace(args.workspace)
+            info = import_roads(ws.path, args.file, tuple(ws.communes.to_crs(WGS84).total_bounds),
+                                progress=lambda share, text: print(f"[{share:4.0%}] {text}", flush=True))
+            print(f"Réseau importé : {info.ways} voies autour du territoire, {info.date_text()}.")
+        elif args.command == "import-grid":
+            ws = load_workspace(args.workspace)
+            print(import_grid(ws.path, args.file, ws.communes, vintage=args.millesime).french())
         elif args.command == "import-gtfs":
             print(import_gtfs(load_workspace(args.workspace), args.file).summary())
         elif args.command == "coverage":
@@ -373,8 +399,9 @@ def run_coverage(ws, args) -> CoverageResult:
     if args.target != "population" and args.target not in ws.catalogue:
         raise InputError(f"population cible inconnue « {args.target} ».", field="--target",
                          fix=f"Choisissez population ou : {', '.join(i.id for i in ws.indicators_with_data())}.")
+    check_mode(args.mode, args.max_minutes is not None or args.mode == CROW_FLY)
     params = CoverageParams(themes, args.max_km, args.max_minutes, args.detour, args.speed, args.remote,
-                            args.target, args.walk_m, args.min_departures)
+                            args.target, args.walk_m, args.min_departures, args.mode)
     return commune_coverage(ws, params)
 
 

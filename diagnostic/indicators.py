@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields, replace
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -106,6 +107,16 @@ class Indicator:
 
 
 Catalogue = dict[str, Indicator]
+
+
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre"]
+
+
+def french_date(day: date | str) -> str:
+    """« 5 mars 2016 » (a date or an ISO string)."""
+    day = date.fromisoformat(day[:10]) if isinstance(day, str) else day
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def fmt_number(value: float | None, decimals: int = 1) -> str:

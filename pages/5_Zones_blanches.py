@@ -171,8 +171,8 @@ if is_mobility:
     if ws.stops.empty:
         st.info("Aucun arrêt de transport public : importez un flux GTFS (ligne de commande "
                 "« python -m diagnostic import-gtfs ») pour tenir compte du transport public.")
-    elif result.transit_note:
-        st.caption(result.transit_note)
+    elif result.note:
+        st.caption(result.note)
 
 st.download_button("Télécharger le résultat par commune (CSV)", csv_bytes(export_table(result, ws)),
                    file_name=f"zones_blanches_{theme}.csv", mime="text/csv")

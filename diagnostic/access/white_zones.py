@@ -8,12 +8,14 @@ mobility themes a white zone also lacks public transport: no served stop nearby.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
 
 from diagnostic.access.capacity import capacity_access
+from diagnostic.access.network_coverage import (MINUTE_LABELS, NETWORK_MODES, commune_times, demand_text,
+                                                minute_classes, mode_text, point_times, require_network)
 from diagnostic.access.points import POPULATION, demand_points, nearest, target_counts, to_metric
 from diagnostic.errors import InputError
 from diagnostic.secrecy.suppression import protected_cells, publishable_sums
@@ -23,6 +25,8 @@ from diagnostic.themes import theme_labels, top_theme, top_themes
 
 DISTANCE_CLASSES_KM = [5, 10, 20]
 DISTANCE_LABELS = ["0 à 5 km", "5 à 10 km", "10 à 20 km", "plus de 20 km"]
+CROW_FLY = "vol-oiseau"
+MODES = {CROW_FLY: "à vol d'oiseau", "route": "en voiture (réseau routier)", "marche": "à pied (réseau piéton)"}
 WALK_M = 800  # a stop "within walking distance": about 10 minutes on foot
 MIN_DEPARTURES = 4  # a stop "with a real service": at least two return trips on a weekday
 MOBILITY = "mobilite"
@@ -41,6 +45,11 @@ class CoverageParams:
     target: str = POPULATION  # "population" or an indicator id whose numerator is counted
     walk_m: float = WALK_M  # mobility: a served stop this close (straight line) covers the commune
     min_departures: int = MIN_DEPARTURES  # mobility: departures a weekday for a stop to count
+    mode: str = CROW_FLY  # "vol-oiseau" (straight line × detour), or a network: "route", "marche"
+
+    @property
+    def on_network(self) -> bool:
+        return self.mode in NETWORK_MODES
 
     @property
     def is_mobility(self) -> bool:
@@ -48,8 +57,10 @@ class CoverageParams:
         return any(top_theme(t) == MOBILITY for t in self.themes)
 
     def threshold_label(self) -> str:
-        """The threshold as written on the command line and in the annex: « 15km » or « 20min »."""
-        return f"{self.max_minutes:g}min" if self.max_minutes else f"{self.max_km:g}km"
+        """The threshold as written on the command line and in the annex: « 15km », « 20min » or
+        « 20min:route »."""
+        label = f"{self.max_minutes:g}min" if self.max_minutes else f"{self.max_km:g}km"
+        return f"{label}:{self.mode}" if self.on_network else label
 
     def limit_text(self) -> str:
         """The threshold in French: « 10 km » or « 20 min »."""
@@ -61,7 +72,8 @@ class CoverageParams:
         labels = theme_labels()
         themes = ", ".join(labels.get(t, t) for t in self.themes) or "Toutes thématiques"
         extra = " — offre à distance comptée" if self.count_remote else ""
-        return f"{themes} — au-delà de {self.limit_text()}{extra}"
+        mode = f" {MODES[self.mode]}" if self.on_network else ""
+        return f"{themes} — au-delà de {self.limit_text()}{mode}{extra}"
 
     def reach_m(self) -> float:
         """The threshold as a straight-line distance in metres (detour and speed applied)."""
@@ -71,6 +83,13 @@ class CoverageParams:
     def describe(self) -> str:
         """The method and parameters in plain French."""
         themes = ", ".join(self.themes) if self.themes else "toutes thématiques"
+        if self.on_network:
+            remote = ("l'offre à distance et les zones de diffusion comptent comme une couverture"
+                      if self.count_remote else "seule l'offre sur place ou itinérante compte")
+            return (f"Thématiques : {themes}. Temps de trajet {MODES[self.mode]} depuis les lieux de vie jusqu'au "
+                    f"service le plus proche ; une part de la population est en zone blanche quand ce temps "
+                    f"dépasse {fmt_number(self.max_minutes, 0)} minutes ; une commune est en zone blanche quand "
+                    f"c'est le cas de la moitié au moins de ses habitants ; {remote}.")
         limit = (f"{self.max_minutes:g} minutes de trajet à {self.speed_kmh:g} km/h" if self.max_minutes
                  else f"{self.max_km:g} km par la route")
         remote = ("l'offre à distance et les zones de diffusion comptent comme une couverture"
@@ -96,12 +115,16 @@ class CoverageParams:
         known = {f.name for f in fields(cls)}
         params = cls(**{k: (tuple(v) if k == "themes" else v) for k, v in data.items() if k in known})
         check_themes(params.themes)
+        check_mode(params.mode, bool(params.max_minutes) or params.mode == CROW_FLY)
         return params
 
     @classmethod
     def parse(cls, spec: str, **defaults) -> "CoverageParams":
-        """Settings written « THEME:SEUIL » (SEUIL like 15km or 20min), e.g. « mobilite:20min »."""
+        """Settings written « THEME:SEUIL[:MODE] » (SEUIL like 15km or 20min, MODE route or marche for
+        minutes on the network), e.g. « mobilite:20min » or « numerique:30min:route »."""
         theme, _, limit = spec.partition(":")
+        limit, _, mode = limit.partition(":")
+        mode = mode.strip() or CROW_FLY
         themes = tuple(t.strip() for t in theme.split(",") if t.strip())
         check_themes(themes)
         match = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*(km|min)\s*", limit.lower())
@@ -110,9 +133,20 @@ class CoverageParams:
                              fix="Écrivez THÉMATIQUE:SEUIL, le seuil en km ou en minutes, par exemple "
                                  "« mobilite:15km » ou « numerique:20min ».")
         value = float(match[1].replace(",", "."))
+        check_mode(mode, match[2] == "min" or mode == CROW_FLY)
         if match[2] == "km":
             return cls(themes, max_km=value, **defaults)
-        return cls(themes, max_minutes=value, **defaults)
+        return cls(themes, max_minutes=value, mode=mode, **defaults)
+
+
+def check_mode(mode: str, in_minutes: bool) -> None:
+    """Refuse an unknown mode, or a network mode with a threshold in km."""
+    if mode not in MODES:
+        raise InputError(f"mode de calcul inconnu « {mode} ».", field="--mode",
+                         fix=f"Modes possibles : {', '.join(MODES)}.")
+    if not in_minutes:
+        raise InputError(f"en mode « {mode} », le seuil est un temps de trajet.", field="--max-minutes",
+                         fix="Donnez un seuil en minutes, par exemple « --max-minutes 20 ».")
 
 
 def matches_themes(themes: list[str], wanted: tuple[str, ...]) -> bool:
@@ -128,24 +162,27 @@ class CoverageResult:
     communes: pd.DataFrame  # one row per commune, see commune_coverage
     services: pd.DataFrame  # the services that were counted (in person, located)
     stops: pd.DataFrame | None = None  # mobility: the served stops that were counted
-    transit_note: str = ""  # mobility: what the public-transport criterion could use
+    note: str = ""  # what the demand geography, the network and public transport allowed
+    points: pd.DataFrame | None = None  # on the network: every demand point with its minutes
 
     def white_zones(self) -> pd.DataFrame:
         return self.communes[self.communes["white_zone"]]
 
     def describe(self) -> str:
         """The method, parameters and what the data allowed, in plain French."""
-        return " ".join(t for t in (self.params.describe(), self.transit_note) if t)
+        return " ".join(t for t in (self.params.describe(), self.note) if t)
 
 
 def commune_coverage(ws, params: CoverageParams) -> CoverageResult:
-    """Distance from each commune to the nearest service of the themes, white zones, targets.
+    """Distance or time from where people live to the nearest service of the themes, white zones.
 
-    Columns: code_insee, name, distance_km (straight line, inf without any service), road_km,
-    minutes, nearest (service name), covered_remote, service_white_zone (beyond the threshold and
-    not covered remotely), stop_m (nearest served stop), transit_covered, white_zone, population,
-    target, distance_class. For mobility themes a white zone also has no served stop (see
-    transit_access); for the other themes white_zone is service_white_zone.
+    Columns: code_insee, name, distance_km (straight line, inf without any service; NaN on the
+    network), road_km, minutes (on the network: the median time of the commune's people), nearest
+    (service name), covered_remote, white_share (share of the people in a white zone: 0 or 1 by
+    crow-fly, the share of the commune's people beyond the threshold on the network),
+    service_white_zone, stop_m (nearest served stop), transit_covered, white_zone (half the people
+    or more), population, target, distance_class. For mobility themes a white zone also has no
+    served stop (see transit_access).
     """
     communes = ws.communes
     crs = metric_crs(communes)
@@ -153,32 +190,50 @@ def commune_coverage(ws, params: CoverageParams) -> CoverageResult:
     offer = ws.offer
     chosen = offer[offer["themes"].map(lambda ts: matches_themes(ts, params.themes)).astype(bool)]
     in_person = in_person_services(chosen)
-    supply_xy = to_metric(in_person["lon"].to_numpy(float), in_person["lat"].to_numpy(float), crs)
-    distance, index = nearest(supply_xy, demand[["x", "y"]].to_numpy())
-    road_km = distance / 1000 * params.detour
-    minutes = road_km / params.speed_kmh * 60
+    names = in_person["name"].to_numpy()
     remote = remote_coverage(chosen, communes) if params.count_remote else \
         pd.Series(False, index=communes["code_insee"].to_numpy())
-    beyond = minutes > params.max_minutes if params.max_minutes else road_km > params.max_km
-    names = in_person["name"].to_numpy()
     table = pd.DataFrame({
         "code_insee": communes["code_insee"].to_numpy(), "name": communes["name"].to_numpy(),
-        "distance_km": distance / 1000, "road_km": road_km, "minutes": minutes,
-        "nearest": [names[i] if i >= 0 else "" for i in index],
         "covered_remote": remote.reindex(communes["code_insee"]).to_numpy(),
         "population": communes["population"].to_numpy(float),
         "target": target_counts(ws, params.target).reindex(communes["code_insee"]).to_numpy(),
     })
-    table["service_white_zone"] = beyond & ~table["covered_remote"]
-    stops, note = None, ""
+    points, note = None, ""
+    if params.on_network:
+        points = point_times(ws, params.mode, in_person)
+        per_commune = commune_times(points, params.max_minutes).reindex(table["code_insee"])
+        index = per_commune["service"].fillna(-1).astype(int).to_numpy()
+        table["distance_km"] = table["road_km"] = np.nan
+        table["minutes"] = per_commune["minutes"].to_numpy()
+        share = per_commune["white_share"].fillna(1.0).to_numpy()
+        note = f"{demand_text(points)} {mode_text(params.mode, require_network(ws, params.mode))}"
+        unreachable = int((~np.isfinite(points["minutes"])).sum())
+        if unreachable:
+            note += (f" {unreachable} lieu(x) de vie sur {len(points)} n'ont aucun service joignable par le réseau "
+                     "(trop loin d'une voie ou sur une partie du réseau coupée du reste) : ils comptent en zone blanche.")
+    else:
+        supply_xy = to_metric(in_person["lon"].to_numpy(float), in_person["lat"].to_numpy(float), crs)
+        distance, index = nearest(supply_xy, demand[["x", "y"]].to_numpy())
+        table["distance_km"] = distance / 1000
+        table["road_km"] = distance / 1000 * params.detour
+        table["minutes"] = table["road_km"] / params.speed_kmh * 60
+        beyond = table["minutes"] > params.max_minutes if params.max_minutes else table["road_km"] > params.max_km
+        share = beyond.to_numpy(float)
+    table["nearest"] = [names[i] if i >= 0 else "" for i in index]
+    table["white_share"] = np.where(table["covered_remote"], 0.0, share)
+    table["service_white_zone"] = table["white_share"] >= 0.5
+    stops, transit_note = None, ""
     if params.is_mobility:
-        stops, stop_m, covered, note = transit_access(ws, params, demand)
+        stops, stop_m, covered, transit_note = transit_access(ws, params, demand)
         table["stop_m"], table["transit_covered"] = stop_m, covered
     else:
         table["stop_m"], table["transit_covered"] = np.nan, False
+    table["white_share"] = np.where(table["transit_covered"], 0.0, table["white_share"])
     table["white_zone"] = table["service_white_zone"] & ~table["transit_covered"]
-    table["distance_class"] = distance_classes(table["road_km"])
-    return CoverageResult(params, table, in_person, stops, note)
+    table["distance_class"] = (minute_classes(table["minutes"]) if params.on_network
+                               else distance_classes(table["road_km"]))
+    return CoverageResult(params, table, in_person, stops, " ".join(t for t in (note, transit_note) if t), points)
 
 
 def in_person_services(offer: pd.DataFrame) -> pd.DataFrame:
@@ -236,10 +291,15 @@ def territory_summary(result: CoverageResult, ws, level: str) -> pd.DataFrame:
     population-weighted coverage rate (people within reach / people)."""
     table = result.communes.copy()
     table["territory"] = group_of(ws.communes, ws.groupings, level).reindex(table["code_insee"]).to_numpy()
-    table["covered_population"] = np.where(table["white_zone"], 0, table["population"])
-    table["covered_target"] = np.where(table["white_zone"], 0, table["target"].fillna(0))
-    table["white_population"] = np.where(table["white_zone"], table["population"], 0)
-    table["white_target"] = np.where(table["white_zone"], table["target"].fillna(0), 0)
+    share = table["white_share"].to_numpy()
+    if target_protection(ws, result.params) is not None:  # a confidential target counts whole communes
+        target_share = table["white_zone"].to_numpy(float)
+    else:
+        target_share = share
+    table["white_population"] = table["population"] * share
+    table["covered_population"] = table["population"] - table["white_population"]
+    table["white_target"] = table["target"].fillna(0) * target_share
+    table["covered_target"] = table["target"].fillna(0) - table["white_target"]
     sums = ["population", "target", "white_population", "white_target", "covered_population", "covered_target"]
     grouped = table.groupby("territory")[sums].sum()
     counts = ["white_zone", "service_white_zone", "transit_covered"]
@@ -272,9 +332,19 @@ def target_protection(ws, params: CoverageParams):
 
 
 def distance_distribution(result: CoverageResult) -> pd.DataFrame:
-    """People by class of road distance to the nearest service."""
-    out = result.communes.groupby("distance_class")[["population"]].sum()
-    return out.reindex(DISTANCE_LABELS, fill_value=0).rename_axis("distance_class")
+    """People by class of road distance (or, on the network, of minutes) to the nearest service;
+    on the network every demand point counts with the people it stands for."""
+    if result.points is not None:
+        points = result.points.assign(distance_class=minute_classes(result.points["minutes"]))
+        out = points.groupby("distance_class")[["weight"]].sum().rename(columns={"weight": "population"})
+    else:
+        out = result.communes.groupby("distance_class")[["population"]].sum()
+    return out.reindex(class_labels(result.params), fill_value=0).rename_axis("distance_class")
+
+
+def class_labels(params: CoverageParams) -> list[str]:
+    """The classes of the distribution and the map: minutes on the network, km by crow-fly."""
+    return MINUTE_LABELS if params.on_network else DISTANCE_LABELS
 
 
 def check_themes(themes: tuple[str, ...]) -> None:
@@ -313,13 +383,17 @@ def export_table(result: CoverageResult, ws) -> pd.DataFrame:
         "temps_min": finite("minutes", 1), "service_le_plus_proche": c["nearest"].replace("", "aucun"),
         "couvert_a_distance": c["covered_remote"].map(yes_no),
         "hors_seuil_services": c["service_white_zone"].map(yes_no),
+        "part_population_zone_blanche": (c["white_share"] * 100).round(1),
         "zone_blanche": c["white_zone"].map(yes_no),
         "population": c["population"].round(0).astype("Int64"), "population_cible": masked_target(result, ws),
         "thematiques": ", ".join(p.themes) or "toutes", "seuil_km": p.max_km,
         "seuil_minutes": p.max_minutes if p.max_minutes else "", "facteur_detour": p.detour,
         "vitesse_kmh": p.speed_kmh, "offre_a_distance_comptee": "oui" if p.count_remote else "non",
-        "cible": p.target,
+        "cible": p.target, "mode": p.mode,
     })
+    if p.on_network:  # times on the network: no detour factor, no speed; the median time of the people
+        table = table.drop(columns=["distance_vol_oiseau_km", "distance_route_km", "facteur_detour", "vitesse_kmh",
+                                    "seuil_km"]).rename(columns={"temps_min": "temps_median_min"})
     if p.is_mobility:  # the public-transport criterion and its parameters
         table.insert(8, "arret_desservi_m", c["stop_m"].round(0).astype("Int64"))
         table.insert(9, "desservi_transport_public", c["transit_covered"].map(yes_no))
@@ -341,6 +415,15 @@ def distances_by_theme(supply_xy: np.ndarray, supply_themes: list[list[str]], de
 def themes_overview(ws, params: CoverageParams) -> pd.DataFrame:
     """For every top-level theme of the offer, with the same thresholds: white-zone communes and
     people, and the population-weighted coverage rate (mobility with its transport criterion)."""
+    if params.on_network:
+        rows = []
+        for theme in present_themes(ws.offer):
+            table = commune_coverage(ws, replace(params, themes=(theme,))).communes
+            white = table["population"] * table["white_share"]
+            rows.append({"theme": theme, "white_communes": int(table["white_zone"].sum()),
+                         "white_population": float(white.sum()),
+                         "coverage_rate": float((table["population"].sum() - white.sum()) / table["population"].sum() * 100)})
+        return pd.DataFrame(rows, columns=["theme", "white_communes", "white_population", "coverage_rate"])
     services = in_person_services(ws.offer)
     crs = metric_crs(ws.communes)
     supply = to_metric(services["lon"].to_numpy(float), services["lat"].to_numpy(float), crs)

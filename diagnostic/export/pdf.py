@@ -17,24 +17,18 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from diagnostic import maps
 from diagnostic.export.annex import SECTIONS, AnnexChoice, AnnexTable, annex_tables
 from diagnostic.export.svg import HATCH_CSS, svg_bar_chart, svg_map
-from diagnostic.indicators import class_breaks, classify, fmt_number
+from diagnostic.indicators import class_breaks, classify, fmt_number, french_date
 from diagnostic.io.text import clean_text
 from diagnostic.profile import KEY_INDICATORS
 from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, group_of
 from diagnostic.themes import theme_labels, top_theme
 
 TITLE = "Annexe au pacte territorial pour l'insertion — Diagnostic partagé"
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre"]
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 MAX_PDF_LIST = 1_500  # services listed in the printable annex (about 40 pages)
 POINTS_PER_MAP = 20_000  # services drawn on the printable map
-
-
-def french_date(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def html_table(frame: pd.DataFrame, css: str = "") -> str:
