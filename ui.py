@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from diagnostic import DEMO_LABEL
+from diagnostic.access import white_zones
 from diagnostic.access.white_zones import CoverageParams, commune_coverage
 from diagnostic.export.csv import csv_bytes
 from diagnostic.io.tables import read_table
@@ -233,6 +234,16 @@ def _coverage(path: str, stamp: tuple, params: CoverageParams, _ws: Workspace):
 def coverage(ws: Workspace, params: CoverageParams):
     """The coverage of a theme with these parameters, cached per workspace version."""
     return _coverage(str(ws.path), version(ws.path), params, ws)
+
+
+@st.cache_data(show_spinner="Calcul de toutes les thématiques…", max_entries=32)
+def _themes_overview(path: str, stamp: tuple, params: CoverageParams, _ws: Workspace):
+    return white_zones.themes_overview(_ws, params)
+
+
+def themes_overview(ws: Workspace, params: CoverageParams):
+    """Every theme of the offer with these thresholds, cached per workspace version."""
+    return _themes_overview(str(ws.path), version(ws.path), params, ws)
 
 
 

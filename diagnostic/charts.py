@@ -123,10 +123,12 @@ def stakeholder_chart(rows: pd.DataFrame) -> alt.LayerChart:
 
 
 def distance_chart(distribution: pd.DataFrame, classes: list[str]) -> alt.Chart:
-    """Inhabitants by class of distance to the nearest service."""
+    """Inhabitants by class of distance (or of travel time) to the nearest service."""
     data = distribution.reset_index().rename(columns={"distance_class": "classe"})
+    in_minutes = classes[0].endswith("min")
     return french(alt.Chart(data).mark_bar(color="#6b8fb5").encode(
-        x=alt.X("classe:N", sort=classes, title="Distance par la route", axis=alt.Axis(labelAngle=0)),
+        x=alt.X("classe:N", sort=classes, title="Temps de trajet" if in_minutes else "Distance par la route",
+                axis=alt.Axis(labelAngle=0)),
         y=alt.Y("population:Q", title="Habitants", axis=alt.Axis(format=",.0f")),
-        tooltip=[alt.Tooltip("classe:N", title="Distance"),
+        tooltip=[alt.Tooltip("classe:N", title="Temps" if in_minutes else "Distance"),
                  alt.Tooltip("population:Q", title="Habitants", format=",.0f")]))

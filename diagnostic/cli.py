@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             result = run_coverage(ws, args)
             write_output(args.out, csv_bytes(export_table(result, ws)))
             white = result.white_zones()
-            print(f"{len(white)} commune(s) en zone blanche ({white['population'].sum():,.0f} habitants)"
+            print(f"{len(white)} commune(s) en zone blanche ({result.white_population():,.0f} habitants en zone blanche)"
                   f" ; résultat écrit dans {args.out}.".replace(",", "\u202f"))
         elif args.command == "export":
             print(export_annex(args))

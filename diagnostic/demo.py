@@ -10,6 +10,7 @@ villages have small, maskable counts.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,16 +18,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 from shapely.geometry import MultiPoint, Point, Polygon
 
 from diagnostic import DEMO_LABEL
-from diagnostic.demo_offer import generate_offer, generate_stops
+from diagnostic.access.grid import import_grid
+from diagnostic.demo_offer import TO_WGS84, generate_offer, generate_stops
+from diagnostic.demo_roads import GRID_SOURCE, grid_cells, write_roads
+from diagnostic.travel.network import BUNDLED_EXTRACT
 from diagnostic.indicators import DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, load_catalogue
-from diagnostic.territory import LAMBERT93
+from diagnostic.territory import LAMBERT93, WGS84
 from diagnostic.access.white_zones import CoverageParams
 from diagnostic.workspace import save_retained_coverage, write_workspace
 
 DEPARTEMENT_CODE = "00"
+TO_LAMBERT = Transformer.from_crs(WGS84, LAMBERT93, always_xy=True)
 CENTRE = (705_000.0, 6_570_000.0)  # Lambert-93; the place is imaginary, the projection is real
 TOWN_NAMES = ["Valmorin", "Saint-Aubrac", "Brivezac", "Montferrand-les-Eaux", "Larzac-sur-Orne",
               "Castelvieil", "Pontlevoy"]
@@ -62,7 +68,8 @@ def generate(n_communes: int = 200, seed: int = 2026) -> tuple[gpd.GeoDataFrame,
     communes["postcodes"] = _postcodes(communes, groupings)
     offer = generate_offer(np.random.default_rng(seed + 1), communes)
     stops = generate_stops(np.random.default_rng(seed + 2), communes)
-    columns = ["code_insee", "name", "population", "postcodes", "kind", "geometry"]
+    communes["pop_lon"], communes["pop_lat"] = np.round(TO_WGS84.transform(communes["x"], communes["y"]), 6)
+    columns = ["code_insee", "name", "population", "postcodes", "pop_lon", "pop_lat", "kind", "geometry"]
     return communes[columns], groupings, values, offer, stops
 
 
@@ -79,10 +86,18 @@ def write_demo(path: Path, n_communes: int = 200, seed: int = 2026) -> None:
             "sources": {"generator": f"diagnostic.demo.generate(n_communes={n_communes}, seed={seed})"}}
     write_workspace(path, meta, communes, groupings, catalogue, values, offer, stops)
     save_retained_coverage(path, list(DEMO_RETAINED))
+    rng = np.random.default_rng(seed + 3)
+    seats = np.column_stack(TO_LAMBERT.transform(communes["pop_lon"].to_numpy(), communes["pop_lat"].to_numpy()))
+    write_roads(Path(path) / BUNDLED_EXTRACT, seats, list(communes["kind"]), rng)
+    with tempfile.TemporaryDirectory() as folder:  # the grid is imported as a user's Filosofi file
+        source = Path(folder) / GRID_SOURCE
+        grid_cells(seats, communes["population"].to_numpy(float), list(communes["kind"]), rng).to_csv(source, index=False)
+        import_grid(path, source, communes.to_crs(WGS84), vintage="fictif")
 
 
 # The white-zone settings a demo working group has retained for its annex
-DEMO_RETAINED = (CoverageParams(("mobilite",), max_km=10), CoverageParams(("numerique",), max_minutes=20))
+DEMO_RETAINED = (CoverageParams(("mobilite",), max_minutes=20, mode="route"),
+                 CoverageParams(("numerique",), max_minutes=20, mode="route"))
 
 
 # --- geometry ---------------------------------------------------------------------------------

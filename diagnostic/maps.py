@@ -14,6 +14,7 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
+from diagnostic.access.white_zones import DISTANCE_LABELS
 from diagnostic.indicators import MIN_POPULATION_SHARE, Indicator, class_breaks, classify, fmt_number
 from diagnostic.profile import SECRET_LABEL, Profile
 from diagnostic.territory import COMMUNE_LEVEL, WGS84, group_adjacency, group_of, metric_crs
@@ -400,30 +401,30 @@ def offer_map(topology: Topology, communes_names: pd.Series, services: pd.DataFr
 # --- coverage: communes by distance class, white zones, services, stops, suggested sites -------
 
 COVERAGE_COLOURS = ["#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#542788", "#9ecae1"]
-COVERAGE_LABELS = ["moins de 5 km", "5 à 10 km", "10 à 20 km", "20 km et plus", "zone blanche",
-                   "hors de portée des services, desservie par le transport public"]
+COVERAGE_EXTRA = ["zone blanche", "hors de portée des services, desservie par le transport public"]
 STOP_COLOUR = "#4d4d4d"
 SERVICE_COLOUR = "#d7301f"
 
 
-def coverage_classes(communes: pd.DataFrame) -> pd.Series:
-    """Class of each commune on a white-zone map (index: code_insee): road distance class 0–3,
-    4 for a white zone, 5 for a commune beyond the services' threshold that public transport
-    covers (mobility)."""
+def coverage_classes(communes: pd.DataFrame, class_labels: list[str]) -> pd.Series:
+    """Class of each commune on a white-zone map (index: code_insee): its distance or time class
+    0–3 (the position of its distance_class in `class_labels`), 4 for a white zone, 5 for a
+    commune beyond the services' threshold that public transport covers (mobility)."""
     table = communes.set_index("code_insee")
-    classes = pd.Series(np.searchsorted([5, 10, 20], table["road_km"].to_numpy(float), side="right"),
-                        index=table.index)
+    classes = table["distance_class"].map({label: i for i, label in enumerate(class_labels)}).fillna(3).astype(int)
     classes[table["service_white_zone"] & table["transit_covered"]] = 5
     classes[table["white_zone"]] = 4
     return classes
 
 
-def coverage_legend(communes: pd.DataFrame, with_stops: bool) -> Legend:
+def coverage_legend(communes: pd.DataFrame, with_stops: bool, class_labels: list[str]) -> Legend:
     """The legend of a white-zone map: the classes present among the communes, services, stops."""
-    present = set(coverage_classes(communes))
+    present = set(coverage_classes(communes, class_labels))
     shown = [i for i in range(len(COVERAGE_COLOURS)) if i < 4 or i in present]
-    legend = Legend("Distance au service le plus proche", [COVERAGE_COLOURS[i] for i in shown] + [SERVICE_COLOUR],
-                    [COVERAGE_LABELS[i] for i in shown] + ["service de la thématique"])
+    labels = [*class_labels, *COVERAGE_EXTRA]
+    title = "Temps d'accès au service le plus proche" if "min" in class_labels[0] else "Distance au service le plus proche"
+    legend = Legend(title, [COVERAGE_COLOURS[i] for i in shown] + [SERVICE_COLOUR],
+                    [labels[i] for i in shown] + ["service de la thématique"])
     if with_stops:
         legend.colours.append(STOP_COLOUR)
         legend.labels.append("arrêt de transport public desservi")
@@ -432,18 +433,25 @@ def coverage_legend(communes: pd.DataFrame, with_stops: bool) -> Legend:
 
 def coverage_map(topology: Topology, communes: pd.DataFrame, services: pd.DataFrame,
                  stops: pd.DataFrame | None = None, sites: pd.DataFrame | None = None,
-                 target_label: str = "Population", target_texts: pd.Series | None = None
-                 ) -> tuple[OfflineMap, Legend]:
-    """Communes coloured by road distance class, white zones in purple, communes that only public
-    transport covers in light blue; the services of the theme, the served stops and the suggested
-    sites on top."""
+                 target_label: str = "Population", target_texts: pd.Series | None = None,
+                 class_labels: list[str] | None = None) -> tuple[OfflineMap, Legend]:
+    """Communes coloured by distance (or time) class, white zones in purple, communes that only
+    public transport covers in light blue; the services of the theme, the served stops and the
+    suggested sites on top."""
     table = communes.set_index("code_insee")
     yes_no = {True: "oui", False: "non"}
-    tooltip = {"Commune": table["name"],
-               "Distance par la route": table["road_km"].map(
-                   lambda v: f"{fmt_number(v)} km" if np.isfinite(v) else "aucun service"),
-               "Temps estimé": table["minutes"].map(lambda v: f"{fmt_number(v, 0)} min" if np.isfinite(v) else "–"),
-               "Service le plus proche": table["nearest"].replace("", "aucun"),
+    class_labels = class_labels or DISTANCE_LABELS
+    on_network = table["road_km"].isna().all()
+    tooltip = {"Commune": table["name"]}
+    if on_network:
+        tooltip["Temps médian des habitants"] = table["minutes"].map(
+            lambda v: f"{fmt_number(v, 0)} min" if np.isfinite(v) else "aucun service joignable")
+        tooltip["Habitants au-delà du seuil"] = table["white_share"].map(lambda v: f"{fmt_number(v * 100, 0)} %")
+    else:
+        tooltip["Distance par la route"] = table["road_km"].map(
+            lambda v: f"{fmt_number(v)} km" if np.isfinite(v) else "aucun service")
+        tooltip["Temps estimé"] = table["minutes"].map(lambda v: f"{fmt_number(v, 0)} min" if np.isfinite(v) else "–")
+    tooltip |= {"Service le plus proche": table["nearest"].replace("", "aucun"),
                target_label: target_texts if target_texts is not None else table["target"].map(
                    lambda v: fmt_number(v, 0))}
     if stops is not None:
@@ -454,7 +462,7 @@ def coverage_map(topology: Topology, communes: pd.DataFrame, services: pd.DataFr
     labels = [] if sites is None else [
         (lat, lon, f"Site {i + 1} : +{fmt_number(gain, 0)}") for i, (lat, lon, gain)
         in enumerate(zip(sites["lat"], sites["lon"], sites["gain"], strict=True))]
-    classes = coverage_classes(communes).astype(float)
+    classes = coverage_classes(communes, class_labels).astype(float)
     fmap = choropleth(topology, classes, [0.5, 1.5, 2.5, 3.5, 4.5], COVERAGE_COLOURS, tooltip, place_labels=labels)
     points = [[round(s["lat"], 5), round(s["lon"], 5), 0, service_popup(s), s["precision"] == "commune"]
               for s in services.dropna(subset=["lat", "lon"]).to_dict("records")]
@@ -466,4 +474,4 @@ def coverage_map(topology: Topology, communes: pd.DataFrame, services: pd.DataFr
                     False] for lat, lon, name, dep in zip(stops["lat"], stops["lon"], stops["name"],
                                                           stops["departures"], strict=True)]
     ServiceLayer(points, [SERVICE_COLOUR, STOP_COLOUR], cluster=False).add_to(fmap)
-    return fmap, coverage_legend(communes, with_stops)
+    return fmap, coverage_legend(communes, with_stops, class_labels)

@@ -43,6 +43,8 @@ from diagnostic.offer import OFFER_FILE, fold_offer, read_offer, write_offer
 from diagnostic.themes import normalise_name
 from diagnostic.access.transit import STOPS_FILE, read_stops
 from diagnostic.access.white_zones import CoverageParams
+from diagnostic.access.grid import GRID_FILE
+from diagnostic.travel.network import INFO_FILE as NETWORK_INFO, NETWORK_DIR
 from diagnostic.indicators import (DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, Catalogue, Indicator,
                                    load_catalogue, save_catalogue)
 from diagnostic.vintages import CORRESPONDENCE_FILE, former_codes, read_correspondence
@@ -52,7 +54,8 @@ DEMO_WORKSPACE = PROJECT_ROOT / "data" / "demo"
 FILES = ("workspace.json", "communes.geojson", "groupings.csv", "catalogue.json", "values.csv")
 RETAINED_FILE = "zones_blanches.json"
 PART_POPULATIONS_FILE = "populations_fusions.csv"
-OPTIONAL_FILES = (OFFER_FILE, STOPS_FILE, CORRESPONDENCE_FILE, MAPPINGS_FILE, RETAINED_FILE, PART_POPULATIONS_FILE)
+OPTIONAL_FILES = (OFFER_FILE, STOPS_FILE, CORRESPONDENCE_FILE, MAPPINGS_FILE, RETAINED_FILE, PART_POPULATIONS_FILE,
+                  GRID_FILE, f"{NETWORK_DIR}/{NETWORK_INFO}")
 NO_CORRESPONDENCE = pd.DataFrame({"ancien_code": pd.Series(dtype=str), "code_insee": pd.Series(dtype=str)})
 
 

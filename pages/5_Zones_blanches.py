@@ -10,15 +10,16 @@ from diagnostic.charts import distance_chart
 from diagnostic import maps
 from diagnostic.access.capacity import capacity_access, capacity_by_territory
 from diagnostic.access.siting import read_candidates, suggest_sites
-from diagnostic.access.white_zones import (DISTANCE_LABELS, MIN_DEPARTURES, MOBILITY, WALK_M, CoverageParams,
-                                           distance_distribution, export_table, masked_target, territory_summary,
-                                           themes_overview)
+from diagnostic.access.white_zones import (CROW_FLY, MIN_DEPARTURES, MOBILITY, MODES, WALK_M, CoverageParams,
+                                           class_labels, distance_distribution, export_table, masked_target,
+                                           territory_summary)
 from diagnostic.errors import InputError
 from diagnostic.export.csv import csv_bytes
 from diagnostic.io.offer_files import read_any
 from diagnostic.indicators import fmt_number
 from diagnostic.territory import COMMUNE_LEVEL
 from diagnostic.themes import theme_labels, top_theme
+from diagnostic.travel.network import network_available
 from diagnostic.workspace import save_retained_coverage
 
 ws = ui.setup("Zones blanches")
@@ -40,17 +41,29 @@ with st.container(border=True):
     theme = c1.selectbox("Thématique", themes_present, key="cov-theme",
                          index=themes_present.index("mobilite") if "mobilite" in themes_present else 0,
                          format_func=lambda t: labels[t] if "--" not in t else f"{labels[top_theme(t)]} › {labels[t]}")
-    unit = c2.radio("Seuil exprimé en", ["km", "minutes"], horizontal=True, key="cov-unit")
-    if unit == "km":
-        max_km = c2.slider("Seuil (km par la route)", 1, 40, 10, key="cov-km")
-        max_minutes = None
+    modes = list(MODES) if network_available(ws.path) else [CROW_FLY]
+    mode = c1.radio("Mesure de l'accès", modes, format_func=MODES.get, key="cov-mode",
+                    index=modes.index("route") if "route" in modes else 0)
+    if mode != CROW_FLY:
+        max_minutes = c2.slider("Seuil (minutes de trajet)", 5, 90, 20, key="cov-net-minutes")
+        max_km, unit = 10, "minutes"
     else:
-        max_minutes = c2.slider("Seuil (minutes de trajet)", 5, 60, 15, key="cov-minutes")
-        max_km = 10
+        unit = c2.radio("Seuil exprimé en", ["km", "minutes"], horizontal=True, key="cov-unit")
+        if unit == "km":
+            max_km = c2.slider("Seuil (km par la route)", 1, 40, 10, key="cov-km")
+            max_minutes = None
+        else:
+            max_minutes = c2.slider("Seuil (minutes de trajet)", 5, 60, 15, key="cov-minutes")
+            max_km = 10
+    if len(modes) == 1:
+        c1.caption("Pour des temps de trajet sur les routes et chemins réels, importez l'extrait OpenStreetMap de "
+                   "votre région (page « Importer des données », onglet « Réseau routier »).")
     target = c3.selectbox("Population cible", list(targets), format_func=targets.get, key="cov-target")
     c4, c5, c6 = st.columns(3)
-    detour = c4.slider("Facteur de détour (route / vol d'oiseau)", 1.0, 2.0, 1.3, 0.05, key="cov-detour")
-    speed = c5.slider("Vitesse moyenne (km/h)", 10, 90, 40, 5, key="cov-speed")
+    detour, speed = 1.3, 40.0
+    if mode == CROW_FLY:
+        detour = c4.slider("Facteur de détour (route / vol d'oiseau)", 1.0, 2.0, 1.3, 0.05, key="cov-detour")
+        speed = c5.slider("Vitesse moyenne (km/h)", 10, 90, 40, 5, key="cov-speed")
     remote = c6.toggle("Compter l'offre à distance", key="cov-remote")
     n_sites = c6.number_input("Sites à suggérer", 0, 10, 3, key="cov-sites")
     walk_m, min_departures = WALK_M, MIN_DEPARTURES
@@ -61,8 +74,9 @@ with st.container(border=True):
                                          MIN_DEPARTURES, key="cov-departures")
 
 params = CoverageParams((theme,), float(max_km), float(max_minutes) if max_minutes else None, float(detour),
-                        float(speed), bool(remote), target, float(walk_m), int(min_departures))
-result = ui.coverage(ws, params)
+                        float(speed), bool(remote), target, float(walk_m), int(min_departures), mode)
+with st.spinner("Calcul des temps de trajet sur le réseau…" if params.on_network else "Calcul des distances…"):
+    result = ui.coverage(ws, params)
 white = result.white_zones()
 target_label = targets[target]
 retained = params in ws.retained_coverage
@@ -76,7 +90,7 @@ r2.caption("Réglages retenus pour l'annexe : " + (" ; ".join(p.label() for p in
                                         "Ils se modifient aussi dans la page « Export »."))
 m1, m2, m3 = st.columns(3)
 m1.metric("Communes en zone blanche", len(white))
-m2.metric("Habitants en zone blanche", fmt_number(white["population"].sum(), 0))
+m2.metric("Habitants en zone blanche", fmt_number(result.white_population(), 0))
 group_level = level if level != COMMUNE_LEVEL else (ws.groupings.columns[0] if len(ws.groupings.columns) else None)
 summary = territory_summary(result, ws, group_level) if group_level else None
 m3.metric(f"Couverture — {target_label}", f"{fmt_number(summary.loc['Département', 'target_coverage_rate'])} %"
@@ -101,7 +115,8 @@ col_map, col_legend = st.columns([4, 1])
 with col_map:
     fmap, legend = maps.coverage_map(ui.topology(ws, COMMUNE_LEVEL), result.communes, result.services, stops,
                                      sites.candidates if sites is not None else None, target_label,
-                                     masked_target(result, ws).set_axis(result.communes["code_insee"]).astype(str))
+                                     masked_target(result, ws).set_axis(result.communes["code_insee"]).astype(str),
+                                     class_labels(params))
     st_folium(fmap, key=f"coverage-map-{hash(params)}-{n_sites}", height=540, use_container_width=True,
               returned_objects=[])
 with col_legend:
@@ -126,16 +141,20 @@ if summary is not None:
         table.insert(3, "Communes desservies par le transport public", summary["transit_communes"].astype(int))
     ui.table(table)
 
-st.subheader("Répartition des distances au service le plus proche")
-st.altair_chart(distance_chart(distance_distribution(result), DISTANCE_LABELS), width="stretch")
+st.subheader("Répartition des temps d'accès au service le plus proche" if params.on_network
+             else "Répartition des distances au service le plus proche")
+st.altair_chart(distance_chart(distance_distribution(result), class_labels(params)), width="stretch")
 
 with st.expander("Toutes les thématiques avec ces seuils"):
-    overview = themes_overview(ws, params)
-    ui.table(pd.DataFrame({"Thématique": overview["theme"].map(labels),
-                           "Communes en zone blanche": overview["white_communes"],
-                           "Habitants en zone blanche": overview["white_population"].round(0),
-                           "Taux de couverture (%)": overview["coverage_rate"].round(1)})
-             .sort_values("Taux de couverture (%)"))
+    wanted = not params.on_network or st.toggle("Calculer les temps de trajet de toutes les thématiques (quelques "
+                                                "secondes par thématique)", key="cov-all")
+    if wanted:
+        overview = ui.themes_overview(ws, params)
+        ui.table(pd.DataFrame({"Thématique": overview["theme"].map(labels),
+                               "Communes en zone blanche": overview["white_communes"],
+                               "Habitants en zone blanche": overview["white_population"].round(0),
+                               "Taux de couverture (%)": overview["coverage_rate"].round(1)})
+                 .sort_values("Taux de couverture (%)"))
 
 if sites is not None and not sites.candidates.empty:
     st.subheader("Où ouvrir un nouveau service ?")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from diagnostic.workspace import DEMO_WORKSPACE
+from diagnostic.workspace import DEMO_WORKSPACE, load_workspace
 
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 
@@ -44,3 +44,12 @@ def output_dir() -> Path:
     """Where tests leave files for a person to look at (screenshots)."""
     OUTPUT.mkdir(exist_ok=True)
     return OUTPUT
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_network():
+    """The demo's road network, built once from its bundled extract so that copies of the demo
+    (and the app's tests) start with it, as the app does after its first use."""
+    from diagnostic.territory import WGS84
+    from diagnostic.travel.network import ensure_network
+    ensure_network(DEMO_WORKSPACE, tuple(load_workspace(DEMO_WORKSPACE).communes.to_crs(WGS84).total_bounds))

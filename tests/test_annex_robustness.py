@@ -50,10 +50,10 @@ def test_an_offer_without_mobility_still_gives_the_three_formats(demo_copy, tmp_
     ws = load_workspace(demo_copy)
     files = all_three(ws, AnnexChoice(TAS), tmp_path)
     text = pdf_text(files["pdf"], tmp_path)
-    assert "Zones blanches — Mobilité — au-delà de 10 km" in text
+    assert "Zones blanches — Mobilité — au-delà de 20 min en voiture (réseau routier)" in text
     assert "Aucun service de cette thématique n'est recensé sur place" in text
     with zipfile.ZipFile(io.BytesIO(files["zip"])) as archive:
-        mobility = pd.read_csv(archive.open("zones_blanches_mobilite_10km.csv"), sep=";", encoding="utf-8-sig")
+        mobility = pd.read_csv(archive.open("zones_blanches_mobilite_20min_route.csv"), sep=";", encoding="utf-8-sig")
     total = mobility.set_index("Territoire").loc["Département"]
     stops_cover = ws.stops[ws.stops["departures"] >= 4]["code_insee"].nunique()
     assert total["Communes hors de portée des services"] == len(ws.communes)  # no mobility service at all

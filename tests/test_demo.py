@@ -21,7 +21,7 @@ def test_committed_demo_is_the_generators_output(tmp_path, demo):
     write_demo(tmp_path / "demo")
     fresh = load_workspace(tmp_path / "demo")
     for name in ("values.csv", "groupings.csv", "catalogue.json", "workspace.json", "offer.csv",
-                 "stops.csv"):
+                 "stops.csv", "carreaux.csv", "carreaux.json", "reseau.osm.pbf", "zones_blanches.json"):
         assert (tmp_path / "demo" / name).read_bytes() == (DEMO_WORKSPACE / name).read_bytes(), name
     pd.testing.assert_series_equal(fresh.communes["name"], demo.communes["name"])
     areas = fresh.communes.to_crs(LAMBERT93).area.to_numpy()

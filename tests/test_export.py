@@ -55,7 +55,7 @@ def test_territory_choice_keeps_its_rows_and_the_reference(ws):
     assert tables["chiffres_cles"].frame["Territoire"].tolist() == ["Territoire du Centre", "Département"]
     centre = set(ws.groupings.index[ws.groupings[TAS] == "Territoire du Centre"])
     assert set(tables["communes"].frame["Code INSEE"]) == centre
-    assert set(tables["zones_blanches_mobilite_10km"].frame["Territoire"]) == {"Territoire du Centre", "Département"}
+    assert set(tables["zones_blanches_mobilite_20min_route"].frame["Territoire"]) == {"Territoire du Centre", "Département"}
 
 
 def test_csv_folder_has_a_metadata_sidecar(ws, tmp_path):
@@ -63,8 +63,9 @@ def test_csv_folder_has_a_metadata_sidecar(ws, tmp_path):
     files = write_csv_folder(tables, tmp_path, annex_context(ws, AnnexChoice(TAS)))
     meta = pd.read_csv(tmp_path / "metadonnees.csv", sep=";", encoding="utf-8-sig")
     assert len(files) == len(tables) + 1 and set(meta["fichier"]) == {f"{t.key}.csv" for t in tables}
-    mobility = meta.set_index("fichier").loc["zones_blanches_mobilite_10km.csv", "sources_millesimes_parametres"]
-    assert "facteur de détour de 1.3" in mobility or "facteur de détour de 1,3" in mobility
+    mobility = meta.set_index("fichier").loc["zones_blanches_mobilite_20min_route.csv", "sources_millesimes_parametres"]
+    assert "dépasse 20 minutes" in mobility and "en voiture" in mobility  # the threshold and the profile
+    assert "© les contributeurs d'OpenStreetMap (ODbL)" in mobility and "carreaux habités de 200 m" in mobility
     with zipfile.ZipFile(__import__("io").BytesIO(csv_zip(tables, "ctx"))) as archive:
         assert "metadonnees.csv" in archive.namelist()
 

@@ -183,6 +183,7 @@ ZONES = "pages/5_Zones_blanches.py"
 
 def test_white_zones_page_follows_threshold_theme_and_remote_switch(demo_copy):
     at = open_page(ZONES)
+    at.radio(key="cov-mode").set_value("vol-oiseau").run()
     at_10 = int(at.metric[0].value)
     at.slider(key="cov-km").set_value(20).run()
     at_20 = int(at.metric[0].value)
@@ -198,6 +199,7 @@ def test_white_zones_page_follows_threshold_theme_and_remote_switch(demo_copy):
 
 def test_white_zones_page_in_minutes_with_sites_and_target(demo_copy):
     at = open_page(ZONES)
+    at.radio(key="cov-mode").set_value("vol-oiseau").run()
     at.radio(key="cov-unit").set_value("minutes").run()
     at.selectbox(key="cov-target").set_value("part_foyers_rsa").run()
     assert "Foyers allocataires du RSA" in at.metric[2].label
@@ -206,6 +208,31 @@ def test_white_zones_page_in_minutes_with_sites_and_target(demo_copy):
     assert len(sites) == 1 and len(sites[0]) == 3
     at.number_input(key="cov-sites").set_value(0).run()
     assert not any("Où ouvrir" in s.value for s in at.subheader)
+    assert not at.exception
+
+
+def test_white_zones_page_in_minutes_on_the_road_network(demo_copy):
+    at = open_page(ZONES)
+    assert at.radio(key="cov-mode").value == "route"  # the demo has its roads: minutes by default
+    route = int(at.metric[0].value)
+    assert "moins de 10 min" in at.get("vega_lite_chart")[0].proto.spec
+    method = " ".join(t.value for t in at.text)
+    assert "en voiture" in method and "© les contributeurs d'OpenStreetMap (ODbL)" in method
+    assert "carreaux habités de 200 m" in method
+    at.slider(key="cov-net-minutes").set_value(40).run()
+    assert int(at.metric[0].value) < route
+    at.radio(key="cov-mode").set_value("marche").run()
+    assert int(at.metric[0].value) > route
+    assert not at.exception and not at.error
+
+
+def test_white_zones_page_without_network_offers_crow_fly_and_says_how(demo_copy):
+    import shutil
+    shutil.rmtree(demo_copy / "reseau")
+    (demo_copy / "reseau.osm.pbf").unlink()
+    at = open_page(ZONES)
+    assert at.radio(key="cov-mode").options == ["à vol d'oiseau"]
+    assert any("extrait OpenStreetMap" in c.value for c in at.caption)
     assert not at.exception
 
 

@@ -15,7 +15,7 @@ from diagnostic.access.grid import read_grid
 from diagnostic.access.points import demand_points, to_metric
 from diagnostic.errors import InputError
 from diagnostic.territory import WGS84, metric_crs
-from diagnostic.travel.network import PROFILE_LABELS, network_info
+from diagnostic.travel.network import PROFILE_LABELS, ensure_network
 from diagnostic.travel.times import engine, nearest_times
 
 NETWORK_MODES = ("route", "marche")
@@ -66,7 +66,7 @@ def demand_text(points: pd.DataFrame) -> str:
 
 def require_network(ws, mode: str):
     """The network info, or a French message saying how to import one."""
-    info = network_info(ws.path)
+    info = ensure_network(ws.path, tuple(ws.communes.to_crs(WGS84).total_bounds))
     if info is None:
         raise InputError(f"aucun réseau n'est importé dans cet espace : le mode « {mode} » calcule les temps sur "
                          "le réseau routier et piéton d'OpenStreetMap.", field="--mode",
@@ -78,14 +78,15 @@ def require_network(ws, mode: str):
 def point_times(ws, mode: str, services: pd.DataFrame) -> pd.DataFrame:
     """Demand points with the minutes to the nearest of `services` by the mode's network, the
     service's row position (-1) and the snapping distance."""
-    require_network(ws, mode)
+    info = require_network(ws, mode)
     points = demand(ws)
     key = ("times", mode, tuple(services["id"]) if "id" in services else tuple(services.index))
     if key not in ws.memo:
         crs = metric_crs(ws.communes)
         targets = services[["lon", "lat"]].to_numpy(float)
         times = nearest_times(engine(ws.path, mode), points[["lon", "lat"]].to_numpy(float), targets,
-                              points[["x", "y"]].to_numpy(), to_metric(targets[:, 0], targets[:, 1], crs))
+                              points[["x", "y"]].to_numpy(), to_metric(targets[:, 0], targets[:, 1], crs),
+                              info.top_speed(mode))
         ws.memo[key] = times
     times = ws.memo[key]
     return points.assign(minutes=times.minutes, service=times.index, snap_m=times.snap_m)

@@ -168,6 +168,10 @@ class CoverageResult:
     def white_zones(self) -> pd.DataFrame:
         return self.communes[self.communes["white_zone"]]
 
+    def white_population(self) -> float:
+        """People in a white zone: whole communes by crow-fly, each commune's share on the network."""
+        return float((self.communes["population"] * self.communes["white_share"]).sum())
+
     def describe(self) -> str:
         """The method, parameters and what the data allowed, in plain French."""
         return " ".join(t for t in (self.params.describe(), self.note) if t)

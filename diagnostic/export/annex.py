@@ -118,12 +118,12 @@ def annex_tables(ws, choice: AnnexChoice, store: Store | None = None) -> list[An
 
 
 def unique_keys(tables: list[AnnexTable]) -> list[AnnexTable]:
-    """File and sheet names of at most 31 characters, each used once."""
+    """File names of at most 60 characters, each used once (Excel shortens its sheet names)."""
     seen: set[str] = set()
     for table in tables:
-        key, n = table.key[:31], 2
+        key, n = table.key[:60], 2
         while key in seen:
-            key, n = f"{table.key[:28]}_{n}", n + 1
+            key, n = f"{table.key[:57]}_{n}", n + 1
         table.key = key
         seen.add(key)
     return tables
@@ -241,7 +241,7 @@ def white_zone_tables(ws, choice: AnnexChoice) -> list[AnnexTable]:
             frame.insert(3, "Communes desservies par le transport public", whole(summary["transit_communes"]))
         note = ("Aucun service de cette thématique n'est recensé sur place ou en itinérance. "
                 if result.services.empty else "")
-        tables.append(AnnexTable(f"zones_blanches_{'_'.join(params.themes)}_{params.threshold_label()}",
+        tables.append(AnnexTable(f"zones_blanches_{'_'.join(params.themes)}_{params.threshold_label().replace(':', '_')}",
                                  "zones_blanches", f"Zones blanches — {params.label()}",
                                  _keep(frame, "Territoire", choice.territory), note + result.describe(),
                                  coverage=result))

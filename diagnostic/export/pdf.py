@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from diagnostic import maps
 from diagnostic.export.annex import SECTIONS, AnnexChoice, AnnexTable, annex_tables
 from diagnostic.export.svg import HATCH_CSS, svg_bar_chart, svg_map
+from diagnostic.access.white_zones import class_labels
 from diagnostic.indicators import class_breaks, classify, fmt_number, french_date
 from diagnostic.io.text import clean_text
 from diagnostic.profile import KEY_INDICATORS
@@ -206,7 +207,8 @@ def white_zone_blocks(communes, found, draw) -> list[dict]:
     blocks = []
     for table in found:
         result = table.coverage
-        classes = maps.coverage_classes(result.communes)
+        labels = class_labels(result.params)
+        classes = maps.coverage_classes(result.communes, labels)
         fills = [maps.COVERAGE_COLOURS[c] for c in classes.reindex(communes["code_insee"])]
         points = [(lon, lat, maps.SERVICE_COLOUR) for lon, lat in zip(result.services["lon"], result.services["lat"],
                                                                        strict=True)]
@@ -215,7 +217,7 @@ def white_zone_blocks(communes, found, draw) -> list[dict]:
         if with_stops:
             points += [(lon, lat, maps.STOP_COLOUR) for lon, lat in zip(stops["lon"], stops["lat"], strict=True)]
         blocks.append(_block(table, svg=svg_map(communes, fills, points=points, **draw),
-                             legend=_legend(maps.coverage_legend(result.communes, with_stops)),
+                             legend=_legend(maps.coverage_legend(result.communes, with_stops, labels)),
                              method=table.note, note=""))
     return blocks
 

@@ -27,8 +27,15 @@ from diagnostic.io.lock import workspace_lock
 NETWORK_DIR = "reseau"
 INFO_FILE = "reseau.json"
 GRAPH = "reseau.osrm"
+BUNDLED_EXTRACT = "reseau.osm.pbf"  # a workspace's own extract (the demo's): built on first use
 PROFILES = {"route": "car", "marche": "foot"}  # mode → OSRM profile
 PROFILE_LABELS = {"route": "voiture", "marche": "à pied"}
+# OSRM's car profile: speed by road class, and 80 % of a tagged maxspeed; its foot profile walks at 5 km/h
+CAR_SPEEDS = {"motorway": 90, "motorway_link": 45, "trunk": 85, "trunk_link": 40, "primary": 65, "primary_link": 30,
+              "secondary": 55, "secondary_link": 25, "tertiary": 40, "tertiary_link": 20, "unclassified": 25,
+              "residential": 25, "living_street": 10, "service": 15}
+MAXSPEED_ZONES = {"fr:urban": 50, "fr:rural": 80, "fr:trunk": 110, "fr:motorway": 130, "fr:zone30": 30}
+WALK_TOP_KMH = 5.0
 MARGIN_DEG = 0.15  # about 12–17 km around the territory: trips that leave it and come back
 MEMORY_LIMIT_BYTES = 12 * 1024**3  # each OSRM step; beyond it the import stops with a message
 STEP_TIMEOUT_S = 3600
@@ -47,6 +54,10 @@ class NetworkInfo:
     bbox: tuple[float, float, float, float]  # lon/lat of the kept area
     seconds: dict  # preparation time per mode
     peak_mb: dict  # peak memory of the OSRM steps per mode
+    top_kmh: dict | None = None  # the fastest speed of the network per mode: a bound on travel times
+
+    def top_speed(self, mode: str) -> float:
+        return float((self.top_kmh or {}).get(mode) or (130.0 if mode == "route" else WALK_TOP_KMH))
 
     def date_text(self) -> str:
         """« extrait OpenStreetMap du 5 mars 2016 » or « date inconnue »."""
@@ -71,6 +82,21 @@ def network_info(ws_path: Path) -> NetworkInfo | None:
     return NetworkInfo(**{**data, "bbox": tuple(data["bbox"])})
 
 
+def network_available(ws_path: Path) -> bool:
+    """True when times on the network can be computed (imported, or a bundled extract to build)."""
+    return network_info(ws_path) is not None or (Path(ws_path) / BUNDLED_EXTRACT).is_file()
+
+
+def ensure_network(ws_path: Path, bounds: tuple[float, float, float, float]) -> NetworkInfo | None:
+    """The workspace's network, built first from its own bundled extract when it has one."""
+    info = network_info(ws_path)
+    bundled = Path(ws_path) / BUNDLED_EXTRACT
+    if info is None and bundled.is_file():
+        with workspace_lock(ws_path, wait_s=300):
+            info = network_info(ws_path) or import_roads(ws_path, bundled, bounds)
+    return info
+
+
 def osrm_home() -> Path:
     """Where the osrm-bindings wheel keeps its programs and profiles."""
     import osrm
@@ -89,7 +115,7 @@ def import_roads(ws_path: Path, pbf: Path, bounds: tuple[float, float, float, fl
     try:
         say(0.05, "Lecture de l'extrait et découpage autour du territoire…")
         clipped = staging / "territoire.osm.pbf"
-        ways, extract_date = clip(pbf, clipped, bbox, name)
+        ways, extract_date, car_top = clip(pbf, clipped, bbox, name)
         seconds, peaks = {}, {}
         for step, (mode, profile) in enumerate(PROFILES.items()):
             say(0.2 + 0.4 * step, f"Préparation du réseau {PROFILE_LABELS[mode]} (OSRM)…")
@@ -102,7 +128,7 @@ def import_roads(ws_path: Path, pbf: Path, bounds: tuple[float, float, float, fl
             (folder / "reseau.osm.pbf").unlink()
         clipped.unlink()
         info = NetworkInfo(name, extract_date, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), ways,
-                           tuple(round(v, 5) for v in bbox), seconds, peaks)
+                           tuple(round(v, 5) for v in bbox), seconds, peaks, {"route": car_top, "marche": WALK_TOP_KMH})
         (staging / INFO_FILE).write_text(json.dumps(asdict(info), ensure_ascii=False, indent=1), encoding="utf-8")
         say(0.95, "Enregistrement du réseau dans l'espace de travail…")
         with workspace_lock(ws_path):
@@ -130,13 +156,13 @@ def check_pbf(pbf: Path, name: str) -> None:
                              "download.geofabrik.de/europe/france.html) et importez ce fichier.")
 
 
-def clip(pbf: Path, out: Path, bbox: tuple[float, float, float, float], name: str) -> tuple[int, str]:
-    """Write the highway ways with a node in `bbox` (and their nodes) to `out`; their count and
-    the extract's date."""
+def clip(pbf: Path, out: Path, bbox: tuple[float, float, float, float], name: str) -> tuple[int, str, float]:
+    """Write the highway ways with a node in `bbox` (and their nodes) to `out`; their count, the
+    extract's date and the top car speed of the kept ways."""
     import osmium
 
     west, south, east, north = bbox
-    ways = 0
+    ways, top = 0, 0.0
     try:
         reader = osmium.io.Reader(str(pbf), osmium.osm.NOTHING)
         header = reader.header()
@@ -152,6 +178,7 @@ def clip(pbf: Path, out: Path, bbox: tuple[float, float, float, float], name: st
                     if location.valid() and west <= location.lon <= east and south <= location.lat <= north:
                         writer.add_way(way)
                         ways += 1
+                        top = max(top, car_speed(way.tags.get("highway", ""), way.tags.get("maxspeed", "")))
                         break
     except RuntimeError as exc:
         raise InputError("l'extrait OpenStreetMap est endommagé ou tronqué.", file=name,
@@ -159,7 +186,17 @@ def clip(pbf: Path, out: Path, bbox: tuple[float, float, float, float], name: st
     if ways == 0:
         raise InputError("aucune route de l'extrait n'atteint le territoire.", file=name,
                          fix="Choisissez l'extrait de la région (ou du pays) qui contient le département.")
-    return ways, stamp[:10]
+    return ways, stamp[:10], top or 130.0
+
+
+def car_speed(highway: str, maxspeed: str) -> float:
+    """The speed OSRM's car profile can give a way (km/h), 0 for a way cars do not use."""
+    text = maxspeed.strip().lower()
+    tagged = MAXSPEED_ZONES.get(text) or (float(text.split()[0]) if text.split() and text.split()[0].isdigit()
+                                           else 0.0)
+    if "mph" in text:
+        tagged *= 1.609
+    return max(float(CAR_SPEEDS.get(highway, 0)), 0.8 * tagged if highway in CAR_SPEEDS else 0.0)
 
 
 def prepare(pbf: Path, profile: str, name: str) -> dict:
