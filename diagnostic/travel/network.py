@@ -37,7 +37,8 @@ CAR_SPEEDS = {"motorway": 90, "motorway_link": 45, "trunk": 85, "trunk_link": 40
 MAXSPEED_ZONES = {"fr:urban": 50, "fr:rural": 80, "fr:trunk": 110, "fr:motorway": 130, "fr:zone30": 30}
 WALK_TOP_KMH = 5.0
 MARGIN_DEG = 0.15  # about 12–17 km around the territory: trips that leave it and come back
-MEMORY_LIMIT_BYTES = 12 * 1024**3  # each OSRM step; beyond it the import stops with a message
+# each OSRM step may use three quarters of the machine's memory; beyond it the import stops with a message
+MEMORY_LIMIT_BYTES = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.75)
 STEP_TIMEOUT_S = 3600
 ATTRIBUTION = "© les contributeurs d'OpenStreetMap (ODbL)"
 PBF_MAGIC = b"OSMHeader"
@@ -216,7 +217,8 @@ def prepare(pbf: Path, profile: str, name: str) -> dict:
                              fix="Importez un extrait plus petit (celui de la région plutôt que du pays).") from exc
         if done.returncode != 0:
             output = (done.stderr + done.stdout).lower()
-            if "bad_alloc" in output or "memory" in output or done.returncode in (-9, 137):
+            if "bad_alloc" in output or "memory" in output or done.returncode < 0 or done.returncode == 137:
+                # out of memory: std::bad_alloc, or killed (OOM killer) or crashed at the memory limit
                 raise InputError("la mémoire de la machine ne suffit pas pour préparer ce réseau.", file=name,
                                  fix="Importez un extrait plus petit (celui de la région plutôt que du pays), ou "
                                      "faites-le sur une machine qui a plus de mémoire.")
@@ -226,5 +228,6 @@ def prepare(pbf: Path, profile: str, name: str) -> dict:
     return round(peak / 1024, 1)
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+def _limit_memory(limit: int | None = None) -> None:
+    limit = limit or MEMORY_LIMIT_BYTES
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -1,0 +1,107 @@
+"""Travel times on a small OpenStreetMap network written by the test: known lengths and speeds,
+snapping, unreachable points, the network chosen over crow-fly, bad extracts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from diagnostic.errors import InputError
+from diagnostic.access.points import to_metric
+from diagnostic.territory import LAMBERT93, WGS84
+from diagnostic.travel import network
+from diagnostic.travel.network import import_roads, network_info
+from diagnostic.travel.times import MAX_SNAP_M, WALK_M_PER_MIN, engine, nearest_times
+from diagnostic.workspace import load_workspace
+from tests.osm_writer import metres_east, write_osm
+from tests.workspaces import small_workspace, snapshot
+
+LAT = 43.46
+WEST = 3.285
+EAST = WEST + metres_east(LAT, 2000)  # a 2 km residential street, due east
+ISLAND_LAT = LAT + 1670 / 110_574  # a 300 m street 1.67 km north, joined to nothing
+
+
+@pytest.fixture(scope="module")
+def roads(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("roads")
+    ws_path = small_workspace(folder)
+    extract = write_osm(folder / "essai.osm.pbf", [
+        ([(WEST, LAT), (EAST, LAT)], {"highway": "residential"}),
+        ([(WEST, ISLAND_LAT), (WEST + metres_east(LAT, 300), ISLAND_LAT)], {"highway": "residential"}),
+    ])
+    ws = load_workspace(ws_path)
+    import_roads(ws_path, extract, tuple(ws.communes.to_crs(WGS84).total_bounds))
+    return ws_path
+
+
+def times(ws_path, mode, origins, targets):
+    origins, targets = np.asarray(origins, float), np.asarray(targets, float)
+    top = network_info(ws_path).top_speed(mode)
+    return nearest_times(engine(ws_path, mode), origins, targets, to_metric(origins[:, 0], origins[:, 1], LAMBERT93),
+                         to_metric(targets[:, 0], targets[:, 1], LAMBERT93), top)
+
+
+def test_times_follow_the_length_and_the_profile_speed(roads):
+    info = network_info(roads)
+    assert info.ways == 2 and info.top_speed("route") == 25  # a residential street: OSRM's car profile
+    walk = times(roads, "marche", [(WEST, LAT)], [(EAST, LAT)])
+    assert walk.minutes[0] == pytest.approx(2000 / 5000 * 60, rel=0.03)  # 5 km/h on foot: 24 min
+    drive = times(roads, "route", [(WEST, LAT)], [(EAST, LAT)])
+    assert drive.minutes[0] == pytest.approx(2000 / 25_000 * 60, rel=0.05)  # 25 km/h: 4.8 min
+    assert walk.snap_m[0] < 2 and walk.index[0] == 0
+
+
+def test_the_walk_to_the_road_is_measured_and_added(roads):
+    off = LAT + 300 / 110_574  # 300 m north of the street, halfway
+    middle = WEST + metres_east(LAT, 1000)
+    on_road = times(roads, "marche", [(middle, LAT)], [(EAST, LAT)]).minutes[0]
+    result = times(roads, "marche", [(middle, off)], [(EAST, LAT)])
+    assert result.snap_m[0] == pytest.approx(300, abs=3)
+    assert result.minutes[0] == pytest.approx(on_road + result.snap_m[0] / WALK_M_PER_MIN, abs=0.05)
+
+
+def test_points_off_the_network_or_cut_from_the_services_are_unreachable(roads):
+    far = (WEST + metres_east(LAT, 1000), LAT - 2100 / 110_574)  # 2.1 km from any road
+    island = (WEST + metres_east(LAT, 150), ISLAND_LAT)
+    result = times(roads, "route", [far, island, (WEST, LAT)], [(EAST, LAT)])
+    assert np.isinf(result.minutes[:2]).all() and list(result.index[:2]) == [-1, -1]
+    assert result.snap_m[0] > MAX_SNAP_M and np.isfinite(result.minutes[2])
+    assert result.unreachable.tolist() == [True, True, False]
+
+
+def test_the_nearest_by_the_network_beats_the_nearest_as_the_crow_flies(roads):
+    origin = (WEST + metres_east(LAT, 100), LAT)
+    island_service = (WEST + metres_east(LAT, 100), ISLAND_LAT)  # 1.67 km away, but no road leads there
+    street_end = (EAST, LAT)  # 1.9 km away by the street
+    result = times(roads, "marche", [origin], [island_service, street_end])
+    assert result.index[0] == 1 and result.minutes[0] == pytest.approx(1900 / 5000 * 60, rel=0.03)
+
+
+def test_a_file_that_is_not_an_extract_is_refused_and_nothing_changes(tmp_path):
+    ws_path = small_workspace(tmp_path)
+    before = snapshot(ws_path)
+    fake = tmp_path / "region.osm.pbf"
+    fake.write_text("nom;adresse\n", encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        import_roads(ws_path, fake, (3.2, 43.4, 3.4, 43.8))
+    assert "n'est pas un extrait OpenStreetMap" in error.value.french() and "region.osm.pbf" in error.value.french()
+    assert snapshot(ws_path) == before and not list(ws_path.glob(".reseau-*"))
+
+
+def test_an_extract_of_somewhere_else_is_refused_and_nothing_changes(tmp_path):
+    ws_path = small_workspace(tmp_path)
+    before = snapshot(ws_path)
+    elsewhere = write_osm(tmp_path / "bretagne.osm.pbf", [([(-3.0, 48.0), (-2.99, 48.0)], {"highway": "primary"})])
+    with pytest.raises(InputError, match="aucune route de l'extrait n'atteint le territoire"):
+        import_roads(ws_path, elsewhere, (3.2, 43.4, 3.4, 43.8))
+    assert snapshot(ws_path) == before and not list(ws_path.glob(".reseau-*"))
+
+
+def test_too_little_memory_is_said_in_french_and_the_old_network_stays(roads, tmp_path, monkeypatch):
+    before = snapshot(roads)
+    extract = write_osm(tmp_path / "essai2.osm.pbf", [([(WEST, LAT), (EAST, LAT)], {"highway": "primary"})])
+    monkeypatch.setattr(network, "MEMORY_LIMIT_BYTES", 60 * 1024**2)
+    with pytest.raises(InputError, match="la mémoire de la machine ne suffit pas"):
+        import_roads(roads, extract, (3.2, 43.4, 3.4, 43.8))
+    assert snapshot(roads) == before and network_info(roads).top_speed("route") == 25
