@@ -8,14 +8,16 @@ from streamlit_folium import st_folium
 
 import ui
 from diagnostic import maps
+from diagnostic.access.grid import grid_info, import_grid
 from diagnostic.access.transit import import_gtfs
+from diagnostic.travel.network import import_roads, network_info
 from diagnostic.errors import InputError
 from diagnostic.indicator_import import (WORKSPACE_POPULATION, ColumnMap, TableMapping, guess_mapping, is_long,
                                          remembered_mapping, selectable_indicators)
-from diagnostic.indicators import AGGREGATION_NONE, AGGREGATION_SUMS, AGGREGATION_WEIGHTED, FAMILIES
+from diagnostic.indicators import AGGREGATION_NONE, AGGREGATION_SUMS, AGGREGATION_WEIGHTED, FAMILIES, french_date
 from diagnostic.io.tables import read_table
 from diagnostic.open_catalogue import NewIndicator, add_indicator, columns_of
-from diagnostic.territory import COMMUNE_LEVEL, UNASSIGNED, assign_group
+from diagnostic.territory import COMMUNE_LEVEL, UNASSIGNED, WGS84, assign_group
 from diagnostic.workspace import import_groupings, import_indicators, save_groupings
 
 ws = ui.setup("Importer des données")
@@ -89,8 +91,9 @@ METHODS = {AGGREGATION_SUMS: "Effectif ou taux (sommes)", AGGREGATION_WEIGHTED: 
            AGGREGATION_NONE: "Médiane ou valeur non additive"}
 DIRECTIONS = {None: "Sans seuil", False: "Plus bas = mieux", True: "Plus haut = mieux"}
 
-tab_values, tab_groups, tab_draw, tab_gtfs = st.tabs(["Indicateurs", "Regroupements (fichier)",
-                                                     "Regroupements (carte)", "Transport public (GTFS)"])
+tab_values, tab_groups, tab_draw, tab_gtfs, tab_roads = st.tabs(
+    ["Indicateurs", "Regroupements (fichier)", "Regroupements (carte)", "Transport public (GTFS)",
+     "Réseau routier et carreaux"])
 
 with tab_values:
     st.markdown(
@@ -243,5 +246,46 @@ with tab_gtfs:
         st.markdown("**Flux de l'espace de travail**")
         ui.table(ws.stops.groupby("feed").agg(Arrêts=("stop_id", "size"),
                                               Communes=("code_insee", "nunique")).rename_axis("Flux").reset_index())
+
+with tab_roads:
+    st.markdown("**Réseau routier et piéton** : l'extrait **OpenStreetMap** de votre région au format `.osm.pbf`, "
+                "tel qu'il se télécharge (par exemple sur download.geofabrik.de, rubrique France). Les voies autour du "
+                "territoire sont gardées et préparées pour la voiture et la marche (OSRM) : les zones blanches se "
+                "calculent alors en minutes de trajet. Jusqu'à 200 Mo ici ; un extrait plus gros s'importe en ligne "
+                "de commande (« python -m diagnostic import-roads region.osm.pbf »).")
+    info = network_info(ws.path)
+    if info is not None:
+        st.caption(f"Réseau de l'espace : {info.ways} voies, {info.date_text()} (fichier « {info.source} »), "
+                   f"importé le {french_date(info.imported_at)}.")
+    extract = st.file_uploader("Extrait OpenStreetMap (.osm.pbf)", type=["pbf"], key="roads-file")
+    if extract is not None and st.button("Importer le réseau", type="primary", key="roads-import",
+                                         disabled=ws.fictional):
+        bar = st.progress(0.0, text="Import du réseau…")
+        try:
+            info = import_roads(ws.path, ui.saved_upload(extract), tuple(ws.communes.to_crs(WGS84).total_bounds),
+                                progress=lambda share, text: bar.progress(share, text=text), source_name=extract.name)
+            done(f"Réseau importé : {info.ways} voies autour du territoire, {info.date_text()}.", [])
+        except InputError as exc:
+            bar.empty()
+            st.error(exc.french())
+    st.markdown("**Où vivent les habitants** : la grille carroyée **Filosofi** de l'INSEE (carreaux de 200 m : "
+                "`idcar_200m`, `ind`, `men`, `men_pauv`, `i_est_200`), en CSV, GeoPackage ou Parquet, du pays ou de "
+                "la région. Les carreaux du territoire deviennent les lieux de vie des zones blanches en minutes ; "
+                "leurs effectifs ne sont jamais affichés, seulement réagrégés par commune.")
+    cells = grid_info(ws.path)
+    if cells is not None:
+        st.caption(f"Carreaux de l'espace : {cells.french()} Fichier « {cells.source} », millésime "
+                   f"{cells.vintage or 'non indiqué'}.")
+    grid_file = st.file_uploader("Fichier carroyé (CSV, GeoPackage ou Parquet)", type=["csv", "gpkg", "parquet"],
+                                 key="grid-file")
+    vintage = st.text_input("Millésime", key="grid-vintage", placeholder="ex. 2021 (sinon lu dans le nom du fichier)")
+    if grid_file is not None and st.button("Importer les carreaux", type="primary", key="grid-import",
+                                           disabled=ws.fictional):
+        try:
+            with st.spinner("Lecture des carreaux…"):
+                done(import_grid(ws.path, ui.saved_upload(grid_file), ws.communes, grid_file.name,
+                                 vintage.strip()).french(), [])
+        except InputError as exc:
+            st.error(exc.french())
 
 ui.forget_uploads()  # no uploaded file stays on the server after this run

@@ -235,3 +235,31 @@ def test_no_uploaded_file_stays_on_disk(ws_path):
     at.run()
     at.run()
     assert set(Path(tempfile.gettempdir()).glob("pti-upload-*")) <= before
+
+
+def test_roads_and_grid_are_imported_from_the_page_then_white_zones_are_in_minutes(ws_path, tmp_path):
+    from tests.osm_writer import write_osm
+    from tests.test_grid import official_csv
+    extract = write_osm(tmp_path / "occitanie.osm.pbf", [([(3.285, 43.46), (3.32, 43.46)], {"highway": "residential"})])
+    at = open_page()
+    at.file_uploader(key="roads-file").set_value([("occitanie.osm.pbf", extract.read_bytes(), "application/octet-stream")])
+    at.run()
+    at.button(key="roads-import").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Réseau importé : 1 voies autour du territoire" in at.success[0].value
+    grid = official_csv(tmp_path / "carreaux_2021.csv")
+    at.file_uploader(key="grid-file").set_value([("carreaux_2021.csv", grid.read_bytes(), "text/csv")])
+    at.run()
+    at.button(key="grid-import").click()
+    at.run()
+    assert "4 carreaux de 200 m importés (2 communes)" in at.success[0].value
+    assert any("occitanie.osm.pbf" in c.value for c in at.caption)  # the page lists what the workspace has
+    fake = tmp_path / "faux.osm.pbf"
+    fake.write_bytes(b"PK\x03\x04 pas un extrait")
+    at.file_uploader(key="roads-file").set_value([("faux.osm.pbf", fake.read_bytes(), "application/octet-stream")])
+    at.run()
+    at.button(key="roads-import").click()
+    at.run()
+    assert "n'est pas un extrait OpenStreetMap" in at.error[0].value
+    assert "occitanie.osm.pbf" in load_workspace(ws_path).path.joinpath("reseau", "reseau.json").read_text()
