@@ -158,9 +158,9 @@ with st.expander("Toutes les thématiques avec ces seuils"):
 
 if sites is not None and not sites.candidates.empty:
     st.subheader("Où ouvrir un nouveau service ?")
-    st.caption(f"Choix glouton parmi {'les lieux proposés' if candidates is not None else 'les centres des communes'} : "
-               f"chaque site ajouté couvre le plus de "
-               f"« {target_label} » encore hors de portée, les services existants restant en place.")
+    st.caption(sites.method or f"Choix glouton parmi {'les lieux proposés' if candidates is not None else 'les centres des communes'} : "
+               f"chaque site ajouté couvre le plus de « {target_label} » encore hors de portée, les services existants "
+               "restant en place.")
     ui.table(pd.DataFrame({"Ordre": range(1, len(sites.candidates) + 1), "Lieu": sites.candidates["name"],
                            f"{target_label} nouvellement couverts": sites.candidates["gain"].round(0)}))
     st.markdown(f"Couverture de « {target_label} » : **{fmt_number(sites.covered_before / sites.total * 100)} %** "
@@ -171,7 +171,9 @@ if access is not None:
     st.subheader("Accès pondéré par la capacité (2SFCA)")
     st.caption("Capacité des services (conseillers, places) pour 1 000 habitants à portée, en partageant "
                "chaque service entre toutes les personnes qui l'atteignent : un service saturé ne couvre "
-               "pas 50 000 personnes.")
+               "pas 50 000 personnes." + (" Sur le réseau, un service compte pleinement jusqu'à la moitié du seuil, "
+               "aux deux tiers jusqu'aux trois quarts, au tiers jusqu'au seuil, comme l'indice d'accessibilité "
+               "potentielle localisée (APL) de la DREES." if params.on_network else ""))
     if group_level:
         by_territory = capacity_by_territory(access, ws, group_level)
         ui.table(pd.DataFrame({"Territoire": by_territory.index,

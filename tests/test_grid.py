@@ -126,3 +126,28 @@ def test_white_zones_in_minutes_weight_each_commune_by_its_cells(ws_path, tmp_pa
     assert distribution["population"].sum() == pytest.approx(ws.communes["population"].sum())
     assert list(distribution.index) == ["moins de 10 min", "10 à 20 min", "20 à 30 min", "plus de 30 min"]
     assert np.isinf(points.loc[points["code_insee"] == "34144", "minutes"]).all()  # no road near Lunas
+
+
+def test_the_exact_covering_solver_beats_greedy_where_greedy_is_trapped():
+    from scipy.sparse import csr_matrix
+    from diagnostic.access.siting import exact_sites, greedy_on
+    # the classic trap of greedy coverage: the middle site covers most, but the two others together cover all
+    reach = csr_matrix(np.array([[1, 1, 1, 1, 0, 0, 0, 0], [1, 1, 0, 0, 1, 1, 0, 0], [0, 0, 1, 1, 0, 0, 1, 1]], float))
+    weights = np.array([10, 10, 10, 10, 9, 9, 9, 9], float)
+    greedy, gains = greedy_on(reach, weights, 2)
+    exact, total, optimal = exact_sites(reach, weights, 2)
+    assert greedy == [0, 1] and sum(gains) == 58
+    assert sorted(exact) == [1, 2] and total == 76 and optimal
+
+
+def test_sites_and_capacity_on_the_demo_network_are_in_minutes():
+    from diagnostic.access.capacity import capacity_access, step_decay
+    from diagnostic.access.siting import suggest_sites
+    ws = load_workspace()
+    result = commune_coverage(ws, CoverageParams(("numerique",), max_minutes=20, mode="route"))
+    sites = suggest_sites(ws, result, 4)
+    assert "temps de trajet en voiture" in sites.method and "HiGHS" in sites.method
+    assert sites.covered_after > sites.covered_before and len(sites.candidates) >= 1
+    assert list(step_decay(np.array([5.0, 10.0, 12.0, 16.0, 20.0, 21.0]), 20)) == [1, 1, 0.66, 0.33, 0.33, 0]
+    access = capacity_access(ws, result)
+    assert access is not None and (access > 0).any() and len(access) == len(ws.communes)

@@ -256,19 +256,19 @@ def test_white_zone_settings_retained_on_the_page_are_listed_and_edited_on_expor
     (demo_copy / "zones_blanches.json").unlink()
     at = open_page(ZONES)
     at.selectbox(key="cov-theme").set_value("numerique").run()
-    at.radio(key="cov-unit").set_value("minutes").run()
-    at.slider(key="cov-minutes").set_value(25).run()
+    at.slider(key="cov-net-minutes").set_value(25).run()
     at.button(key="cov-retain").click().run()
     assert not at.exception
     saved = json.loads((demo_copy / "zones_blanches.json").read_text(encoding="utf-8"))
-    assert [(s["themes"], s["max_minutes"]) for s in saved] == [(["numerique"], 25)]
+    assert [(s["themes"], s["max_minutes"], s["mode"]) for s in saved] == [(["numerique"], 25, "route")]
     assert at.button(key="cov-retain").disabled  # these settings are retained already
     at = open_page(EXPORT)
-    assert [t.value for t in at.text] == ["Numérique — au-delà de 25 min"]
+    road = "Numérique — au-delà de 25 min en voiture (réseau routier)"
+    assert [t.value for t in at.text] == [road]
     at.selectbox(key="export-add-theme").set_value("mobilite")
     at.number_input(key="export-add-value").set_value(12.0)
     at.button[[b.label for b in at.button].index("Ajouter")].click().run()
-    assert [t.value for t in at.text] == ["Numérique — au-delà de 25 min", "Mobilité — au-delà de 12 km"]
+    assert [t.value for t in at.text] == [road, "Mobilité — au-delà de 12 km"]
     at.button(key="export-unretain-0").click().run()
     assert [t.value for t in at.text] == ["Mobilité — au-delà de 12 km"]
     saved = json.loads((demo_copy / "zones_blanches.json").read_text(encoding="utf-8"))

@@ -1,13 +1,20 @@
-"""Capacity-aware access: the two-step floating catchment area (2SFCA) index."""
+"""Capacity-aware access: the two-step floating catchment area (2SFCA) index.
+
+By crow-fly, every service within reach counts fully. On the network, in minutes from each commune's
+population point as the DREES accessibility index (APL) does with road times, a service counts with a step decay of the travel time: fully up
+to half the threshold, 0.66 up to three quarters, 0.33 up to the threshold, not beyond (for 20
+minutes: the APL's 10, 15 and 20 minutes).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from diagnostic.access.points import demand_points, to_metric
-from diagnostic.territory import group_of, metric_crs
+from diagnostic.territory import WGS84, group_of, metric_crs
 
 
 def two_step_fca(supply_xy: np.ndarray, capacity: np.ndarray, demand_xy: np.ndarray,
@@ -32,6 +39,11 @@ def capacity_access(ws, result: CoverageResult) -> pd.Series | None:
     services = result.services.dropna(subset=["capacity"])
     if services.empty:
         return None
+    if result.points is not None:  # OSRM tables: computed once per loaded workspace and settings
+        key = ("capacity", result.params)
+        if key not in ws.memo:
+            ws.memo[key] = _network_access(ws, result, services)
+        return ws.memo[key]
     crs = metric_crs(ws.communes)
     demand = demand_points(ws.communes)
     index = two_step_fca(to_metric(services["lon"].to_numpy(float), services["lat"].to_numpy(float), crs),
@@ -51,3 +63,37 @@ def capacity_by_territory(index: pd.Series, ws, level: str) -> pd.DataFrame:
     sums.loc["Département"] = frame[["weighted", "population", "without"]].sum()
     sums["mean_index"] = sums["weighted"] / sums["population"]
     return sums[["mean_index", "without", "population"]]
+
+
+STEPS = ((0.5, 1.0), (0.75, 0.66), (1.0, 0.33))  # share of the threshold → weight (DREES APL)
+
+
+def step_decay(minutes: np.ndarray, max_minutes: float) -> np.ndarray:
+    """The weight of a service reached in `minutes`: 1, 0.66, 0.33 by steps of the threshold, else 0."""
+    weight = np.zeros_like(minutes, dtype=float)
+    for share, value in reversed(STEPS):
+        weight[minutes <= share * max_minutes] = value
+    return weight
+
+
+def _network_access(ws, result: CoverageResult, services: pd.DataFrame) -> pd.Series:
+    """2SFCA on travel times with the step decay, from each commune's population point (a
+    capacity is shared at the scale of communes, as the APL does)."""
+    from diagnostic.access.network_coverage import require_network
+    from diagnostic.travel.times import engine, times_within
+
+    params = result.params
+    info = require_network(ws, params.mode)
+    crs = metric_crs(ws.communes)
+    demand = demand_points(ws.communes)
+    lon, lat = Transformer.from_crs(crs, WGS84, always_xy=True).transform(demand["x"].to_numpy(), demand["y"].to_numpy())
+    sites = services[["lon", "lat"]].to_numpy(float)
+    times = times_within(engine(ws.path, params.mode), np.column_stack([lon, lat]), demand[["x", "y"]].to_numpy(),
+                         sites, to_metric(sites[:, 0], sites[:, 1], crs), params.max_minutes,
+                         params.max_minutes / 60 * info.top_speed(params.mode) * 1000).tocoo()
+    weight = step_decay(times.data, params.max_minutes)
+    people = ws.communes["population"].to_numpy(float)
+    served = np.bincount(times.row, weights=weight * people[times.col], minlength=len(sites))
+    ratio = np.divide(services["capacity"].to_numpy(float), served, out=np.zeros(len(sites)), where=served > 0)
+    index = np.bincount(times.col, weights=weight * ratio[times.row], minlength=len(demand))
+    return pd.Series(index * 1000, index=demand["code_insee"].to_numpy())

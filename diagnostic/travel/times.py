@@ -54,19 +54,24 @@ def nearest_times(osrm_engine, origins: np.ndarray, targets: np.ndarray, origins
     coordinates of both serve the crow-fly prefilter.
 
     Candidates are tried nearest first. A further candidate is asked only for the points it could
-    still serve faster: its crow-fly distance at `max_kmh` (the network's top speed) is a lower
-    bound of its time. Each asked target gets one table request with its points: OSRM answers a
+    still serve faster: the walk to the road then the rest of its crow-fly distance at `max_kmh`
+    (the network's top speed) is a lower bound of its time. Each asked target gets one table request with its points: OSRM answers a
     one-target table with a single backward search, far cheaper than a many-to-many table."""
     n = len(origins)
     minutes, index, snap = np.full(n, np.inf), np.full(n, -1), np.full(n, np.nan)
     if n == 0 or len(targets) == 0:
         return TravelTimes(minutes, index, snap)
+    # services at the same place (several services of one structure) are one destination
+    _, first = np.unique(np.round(targets, 5), axis=0, return_index=True)
+    targets, targets_xy, original = targets[first], targets_xy[first], first
     k = min(k, len(targets))
     crow, candidates = cKDTree(targets_xy).query(origins_xy, k=k, workers=2)
     crow, candidates = crow.reshape(n, k), candidates.reshape(n, k)
     asked = np.zeros(n, bool)  # snapped once: a point off the network stays off it
     for rank in range(k):
-        bound = crow[:, rank] / 1000 / max_kmh * 60
+        # no trip is shorter than the walk to the road then the rest at the network's top speed
+        walk = np.nan_to_num(snap, nan=0.0)
+        bound = walk / WALK_M_PER_MIN + np.maximum(crow[:, rank] - walk, 0) / 1000 / max_kmh * 60
         todo = np.flatnonzero((bound < minutes) & ~(asked & ~(snap <= MAX_SNAP_M)))
         for target, rows in _grouped(candidates[todo, rank], todo):
             durations, source_snap, target_snap = _table(osrm_engine, origins[rows], targets[target])
@@ -78,7 +83,31 @@ def nearest_times(osrm_engine, origins: np.ndarray, targets: np.ndarray, origins
             better = total < minutes[rows]
             minutes[rows[better]], index[rows[better]] = total[better], target
         asked[todo] = True
-    return TravelTimes(minutes, index, snap)
+    return TravelTimes(minutes, np.where(index >= 0, original[np.maximum(index, 0)], -1), snap)
+
+
+def times_within(osrm_engine, points: np.ndarray, points_xy: np.ndarray, sites: np.ndarray, sites_xy: np.ndarray,
+                 max_minutes: float, radius_m: float):
+    """Minutes (sites × points, sparse) from each point to each site, kept when at most
+    `max_minutes`; only points within `radius_m` of a site as the crow flies are asked. A stored
+    zero is a time under a second."""
+    from scipy.sparse import csr_matrix
+
+    tree = cKDTree(points_xy)
+    rows, columns, values = [], [], []
+    for site, near in enumerate(tree.query_ball_point(sites_xy, r=radius_m)):
+        near = np.asarray(near, dtype=np.int64)
+        if len(near) == 0:
+            continue
+        durations, source_snap, target_snap = _table(osrm_engine, points[near], sites[site])
+        total = durations / 60 + (source_snap + target_snap) / WALK_M_PER_MIN
+        ok = (total <= max_minutes) & (source_snap <= MAX_SNAP_M) & (target_snap <= MAX_SNAP_M)
+        rows.append(np.full(int(ok.sum()), site))
+        columns.append(near[ok])
+        values.append(np.maximum(total[ok], 1e-6))
+    join = lambda parts, kind: np.concatenate(parts) if parts else np.zeros(0, kind)  # noqa: E731
+    return csr_matrix((join(values, float), (join(rows, np.int64), join(columns, np.int64))),
+                      shape=(len(sites), len(points)))
 
 
 def _grouped(keys: np.ndarray, rows: np.ndarray):

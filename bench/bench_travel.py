@@ -1,0 +1,131 @@
+"""Benchmark of travel times on the network (OSRM) beside the crow-fly path on the same points.
+
+Prints, as medians of interleaved runs with the ratio to the crow-fly KD-tree anchor measured in
+the same run: the preparation of the demo's network and of the real Monaco extract (time, peak
+memory of the OSRM steps), one theme for the demo's grid (car and foot), all themes of the demo,
+and a synthetic département of 150,000 cells and 1,000 services.
+Run: .venv/bin/python bench/bench_travel.py [runs]
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from diagnostic.access.points import nearest  # noqa: E402
+from diagnostic.access.white_zones import (CoverageParams, commune_coverage, in_person_services,  # noqa: E402
+                                           present_themes)
+from diagnostic.demo_roads import write_roads  # noqa: E402
+from diagnostic.territory import LAMBERT93, WGS84  # noqa: E402
+from diagnostic.travel.network import BUNDLED_EXTRACT, import_roads  # noqa: E402
+from diagnostic.travel.times import nearest_times, _engine  # noqa: E402
+from diagnostic.workspace import DEMO_WORKSPACE, load_workspace  # noqa: E402
+
+RNG = np.random.default_rng(42)
+REAL = ROOT.parent / "shared" / "realdata" / "osm" / "monaco.osm.pbf"
+
+
+def interleaved(runs: int, **functions) -> dict[str, float]:
+    """Median seconds of each function, the functions run in turn `runs` times."""
+    times = {name: [] for name in functions}
+    for _ in range(runs):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def line(label: str, seconds: float, anchor: float, anchor_label: str) -> None:
+    print(f"{label} : {seconds:.3f} s — {anchor_label} {anchor:.3f} s — rapport {seconds / anchor:.1f}")
+
+
+def preparation(extract: Path, bounds, label: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        info = import_roads(Path(tmp), extract, bounds)
+        total = time.perf_counter() - start
+    copy = lambda: shutil.copy(extract, Path(tempfile.gettempdir()) / "pti-bench-copy.pbf")  # noqa: E731
+    anchor = interleaved(3, copy=copy)["copy"]
+    print(f"Préparation du réseau {label} ({info.ways} voies) : {total:.2f} s (voiture {info.seconds['route']:.2f} s, "
+          f"marche {info.seconds['marche']:.2f} s), mémoire de pointe OSRM {max(info.peak_mb.values()):.0f} Mio — "
+          f"copie du fichier {anchor:.4f} s")
+
+
+def timed_themes(ws, mode: str, runs: int) -> None:
+    themes = present_themes(ws.offer)
+    services = in_person_services(ws.offer)
+
+    def network():
+        ws.memo.clear()
+        for theme in themes:
+            commune_coverage(ws, CoverageParams((theme,), max_minutes=20, mode=mode))
+
+    def crow():
+        ws.memo.clear()
+        for theme in themes:
+            commune_coverage(ws, CoverageParams((theme,), max_minutes=20))
+
+    commune_coverage(ws, CoverageParams((themes[0],), max_minutes=20, mode=mode))  # the network is loaded
+    one = interleaved(runs, network=lambda: (ws.memo.clear(), commune_coverage(
+        ws, CoverageParams(("numerique",), max_minutes=20, mode=mode))), crow=lambda: commune_coverage(
+        ws, CoverageParams(("numerique",), max_minutes=20)))
+    cells = len(commune_coverage(ws, CoverageParams(("numerique",), max_minutes=20, mode=mode)).points)
+    line(f"Démo, une thématique ({mode}, {cells} carreaux, {len(services)} services)", one["network"], one["crow"],
+         "vol d'oiseau (un point par commune)")
+    every = interleaved(max(1, runs // 2), network=network, crow=crow)
+    line(f"Démo, toutes les thématiques ({len(themes)}, {mode})", every["network"], every["crow"], "vol d'oiseau")
+
+
+def synthetic(cells: int, services: int, runs: int) -> None:
+    """A département of `cells` inhabited cells and `services` services on a generated network."""
+    with tempfile.TemporaryDirectory() as tmp:
+        seats = np.column_stack([RNG.uniform(600_000, 750_000, 3_000), RNG.uniform(6_450_000, 6_600_000, 3_000)])
+        kinds = ["ville" if i < 30 else "rural" for i in range(len(seats))]
+        extract = Path(tmp) / BUNDLED_EXTRACT
+        write_roads(extract, seats, kinds, RNG)
+        from pyproj import Transformer
+        to_wgs = Transformer.from_crs(LAMBERT93, WGS84, always_xy=True)
+        lon, lat = to_wgs.transform(seats[:, 0], seats[:, 1])
+        import_roads(Path(tmp), extract, (lon.min(), lat.min(), lon.max(), lat.max()))
+        engine = _engine(str(Path(tmp) / "reseau" / "route" / "reseau.osrm"), 0.0)
+        home = seats[RNG.integers(0, len(seats), cells)] + RNG.normal(0, 350, (cells, 2))
+        spots = seats[RNG.integers(0, len(seats), services)] + RNG.normal(0, 200, (services, 2))
+        home_ll = np.column_stack(to_wgs.transform(home[:, 0], home[:, 1]))
+        spot_ll = np.column_stack(to_wgs.transform(spots[:, 0], spots[:, 1]))
+        result = {}
+
+        def network():
+            result["t"] = nearest_times(engine, home_ll, spot_ll, home, spots, 55.0)
+
+        medians = interleaved(runs, network=network, crow=lambda: nearest(spots, home))
+        unreachable = int(result["t"].unreachable.sum())
+        line(f"Synthétique, {cells:_} carreaux × {services:_} services, une thématique (route)".replace("_", "\u202f"),
+             medians["network"], medians["crow"], "KD-tree à vol d'oiseau")
+        print(f"  (budget 3 s ; {unreachable} carreau(x) injoignable(s))")
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    ws = load_workspace(DEMO_WORKSPACE)
+    bounds = tuple(ws.communes.to_crs(WGS84).total_bounds)
+    preparation(DEMO_WORKSPACE / BUNDLED_EXTRACT, bounds, "de la démo")
+    if REAL.is_file():
+        preparation(REAL, (7.35, 43.71, 7.49, 43.77), "réel de Monaco (OpenStreetMap 2016)")
+    for mode in ("route", "marche"):
+        timed_themes(ws, mode, runs)
+    for cells in (20_000, 150_000):
+        synthetic(cells, 1_000, 1)
+
+
+if __name__ == "__main__":
+    main()
