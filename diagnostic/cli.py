@@ -15,7 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from diagnostic.access.grid import import_grid
 from diagnostic.access.transit import import_gtfs
-from diagnostic.access.white_zones import (CROW_FLY, MIN_DEPARTURES, MODES, WALK_M, CoverageParams, CoverageResult,
+from diagnostic.access.white_zones import (CROW_FLY, MIN_DEPARTURES, MODES, WALK_M, WALK_MINUTES, CoverageParams,
+                                           CoverageResult,
                                            check_mode, check_themes,
                                            commune_coverage, export_table)
 from diagnostic.errors import InputError, disk_error
@@ -25,6 +26,7 @@ from diagnostic.export.csv import csv_bytes, write_csv_folder
 from diagnostic.export.excel import workbook_bytes
 from diagnostic.export.pdf import TITLE, annex_pdf
 from diagnostic.indicators import AGGREGATION_NONE, AGGREGATION_SUMS, AGGREGATION_WEIGHTED
+from diagnostic.io.gtfs import HOURS
 from diagnostic.io.offer_files import FORMATS, FileDefaults
 from diagnostic.open_catalogue import NewIndicator, add_indicator, columns_of
 from diagnostic.secrecy.report import audit_workspace
@@ -185,6 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     cov.add_argument("--min-departures", type=int, default=MIN_DEPARTURES,
                      help="mobilité : départs par jour de semaine pour qu'un arrêt compte "
                           f"(défaut {MIN_DEPARTURES})")
+    cov.add_argument("--walk-minutes", type=float, default=WALK_MINUTES,
+                     help="mobilité sur le réseau : minutes à pied jusqu'à un arrêt desservi (défaut 10)")
+    cov.add_argument("--hours", default="0-30", metavar="DEBUT-FIN",
+                     help="mobilité : heures où les départs sont comptés, ex. 6-20 (défaut : toute la journée)")
+    cov.add_argument("--no-school", action="store_true", help="mobilité : ne pas compter les services scolaires")
     cov.add_argument("--out", required=True, type=Path, help="fichier CSV à écrire")
 
     export = sub.add_parser("export", help="exporter le diagnostic partagé (annexe du pacte)",
@@ -389,7 +396,8 @@ def run_coverage(ws, args) -> CoverageResult:
     themes = tuple(t.strip() for t in args.theme.split(",") if t.strip())
     check_themes(themes)
     for name, value in (("--max-km", args.max_km), ("--detour", args.detour), ("--speed", args.speed),
-                        ("--max-minutes", args.max_minutes), ("--walk-m", args.walk_m)):
+                        ("--max-minutes", args.max_minutes), ("--walk-m", args.walk_m),
+                        ("--walk-minutes", args.walk_minutes)):
         if value is not None and (not math.isfinite(value) or value <= 0 or (name == "--detour" and value < 1)):
             raise InputError(f"valeur invalide {value:g}.", field=name,
                              fix="Le seuil, la vitesse et la distance à pied sont positifs ; le détour vaut au moins 1.")
@@ -400,8 +408,13 @@ def run_coverage(ws, args) -> CoverageResult:
         raise InputError(f"population cible inconnue « {args.target} ».", field="--target",
                          fix=f"Choisissez population ou : {', '.join(i.id for i in ws.indicators_with_data())}.")
     check_mode(args.mode, args.max_minutes is not None or args.mode == CROW_FLY)
+    first, _, last = args.hours.partition("-")
+    if not (first.isdigit() and last.isdigit() and 0 <= int(first) < int(last) <= HOURS):
+        raise InputError(f"plage horaire illisible « {args.hours} ».", field="--hours",
+                         fix=f"Écrivez DEBUT-FIN en heures entières, par exemple « 6-20 » (au plus {HOURS}).")
     params = CoverageParams(themes, args.max_km, args.max_minutes, args.detour, args.speed, args.remote,
-                            args.target, args.walk_m, args.min_departures, args.mode)
+                            args.target, args.walk_m, args.min_departures, args.mode, int(first), int(last),
+                            not args.no_school, args.walk_minutes)
     return commune_coverage(ws, params)
 
 

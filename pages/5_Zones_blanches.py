@@ -10,11 +10,13 @@ from diagnostic.charts import distance_chart
 from diagnostic import maps
 from diagnostic.access.capacity import capacity_access, capacity_by_territory
 from diagnostic.access.siting import read_candidates, suggest_sites
-from diagnostic.access.white_zones import (CROW_FLY, MIN_DEPARTURES, MOBILITY, MODES, WALK_M, CoverageParams,
+from diagnostic.access.white_zones import (CROW_FLY, MIN_DEPARTURES, MOBILITY, MODES, WALK_M, WALK_MINUTES,
+                                           CoverageParams,
                                            class_labels, distance_distribution, export_table, masked_target,
                                            territory_summary)
 from diagnostic.errors import InputError
 from diagnostic.export.csv import csv_bytes
+from diagnostic.io.gtfs import HOURS
 from diagnostic.io.offer_files import read_any
 from diagnostic.indicators import fmt_number
 from diagnostic.territory import COMMUNE_LEVEL
@@ -66,15 +68,24 @@ with st.container(border=True):
         speed = c5.slider("Vitesse moyenne (km/h)", 10, 90, 40, 5, key="cov-speed")
     remote = c6.toggle("Compter l'offre à distance", key="cov-remote")
     n_sites = c6.number_input("Sites à suggérer", 0, 10, 3, key="cov-sites")
-    walk_m, min_departures = WALK_M, MIN_DEPARTURES
+    walk_m, min_departures, walk_minutes = WALK_M, MIN_DEPARTURES, WALK_MINUTES
+    hours, school = (0, HOURS), True
     if top_theme(theme) == MOBILITY:
-        c7, c8, _ = st.columns(3)
-        walk_m = c7.slider("Distance à pied jusqu'à un arrêt (m)", 200, 2000, WALK_M, 100, key="cov-walk")
+        c7, c8, c9 = st.columns(3)
+        if mode == CROW_FLY:
+            walk_m = c7.slider("Distance à pied jusqu'à un arrêt (m)", 200, 2000, WALK_M, 100, key="cov-walk")
+        else:
+            walk_minutes = c7.slider("Marche jusqu'à un arrêt (minutes, réseau piéton)", 2, 30, int(WALK_MINUTES),
+                                     key="cov-walk-minutes")
         min_departures = c8.number_input("Départs minimum par jour de semaine pour qu'un arrêt compte", 0, 200,
                                          MIN_DEPARTURES, key="cov-departures")
+        hours = c9.slider("Départs comptés entre (heures)", 0, HOURS, (0, HOURS), key="cov-hours",
+                          help="24 et au-delà : après minuit, le service de la veille continue (horaires GTFS).")
+        school = not c9.toggle("Ne pas compter les services scolaires", key="cov-school")
 
 params = CoverageParams((theme,), float(max_km), float(max_minutes) if max_minutes else None, float(detour),
-                        float(speed), bool(remote), target, float(walk_m), int(min_departures), mode)
+                        float(speed), bool(remote), target, float(walk_m), int(min_departures), mode,
+                        int(hours[0]), int(hours[1]), bool(school), float(walk_minutes))
 with st.spinner("Calcul des temps de trajet sur le réseau…" if params.on_network else "Calcul des distances…"):
     result = ui.coverage(ws, params)
 white = result.white_zones()
@@ -182,9 +193,11 @@ if access is not None:
 
 if is_mobility:
     st.subheader("Mobilité : les deux critères")
+    near = (f"à moins de {fmt_number(params.walk_minutes, 0)} minutes à pied (réseau piéton) d'un lieu de vie"
+            if params.on_network else f"dans la commune ni à moins de {params.walk_m:g} m")
     st.caption(f"Zone blanche de mobilité : aucun arrêt desservi (au moins {params.min_departures} départs un jour "
-               f"de semaine) dans la commune ni à moins de {params.walk_m:g} m, et aucun service de mobilité dans le "
-               "seuil. Carte, tableaux et fichiers suivent ce critère combiné.")
+               f"de semaine) {near}, et aucun service de mobilité dans le seuil. Carte, tableaux et fichiers suivent "
+               "ce critère combiné.")
     c1, c2, c3 = st.columns(3)
     c1.metric("Communes hors de portée des services", int(result.communes["service_white_zone"].sum()))
     c2.metric("Communes desservies par le transport public", int(result.communes["transit_covered"].sum()))

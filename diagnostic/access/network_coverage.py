@@ -92,15 +92,22 @@ def point_times(ws, mode: str, services: pd.DataFrame) -> pd.DataFrame:
     return points.assign(minutes=times.minutes, service=times.index, snap_m=times.snap_m)
 
 
-def commune_times(points: pd.DataFrame, max_minutes: float) -> pd.DataFrame:
-    """Per commune: share of its people beyond `max_minutes` (unreachable counts as beyond), the
-    median time of its people, the nearest service of its largest point, unreachable points."""
-    beyond = points["minutes"].to_numpy() > max_minutes
-    frame = points.assign(beyond_weight=np.where(beyond, points["share"], 0.0),
+def commune_times(points: pd.DataFrame, beyond: np.ndarray, white: np.ndarray) -> pd.DataFrame:
+    """Per commune: the share of its people beyond the services' threshold (`beyond`, per point),
+    in a white zone (`white`: beyond, and for mobility without a served stop near), near a served
+    stop, the median time of its people, the nearest service of its largest point, unreachable
+    points."""
+    frame = points.assign(white_weight=np.where(white, points["share"], 0.0),
+                          beyond_weight=np.where(beyond, points["share"], 0.0),
                           unreachable=~np.isfinite(points["minutes"].to_numpy()))
     grouped = frame.groupby("code_insee")
-    out = pd.DataFrame({"white_share": grouped["beyond_weight"].sum() / grouped["share"].sum(),
+    total = grouped["share"].sum()
+    out = pd.DataFrame({"white_share": grouped["white_weight"].sum() / total,
+                        "beyond_share": grouped["beyond_weight"].sum() / total,
                         "unreachable_points": grouped["unreachable"].sum(), "points": grouped.size()})
+    if "transit" in points:
+        transit = frame.assign(t=np.where(points["transit"], points["share"], 0.0)).groupby("code_insee")["t"].sum()
+        out["transit_share"] = transit / total
     out["minutes"] = grouped[["minutes", "share"]].apply(_weighted_median)
     out["service"] = frame.loc[grouped["share"].idxmax(), ["code_insee", "service"]].set_index("code_insee")["service"]
     return out

@@ -14,15 +14,17 @@ from diagnostic.io.gtfs import read_gtfs
 from diagnostic.io.lock import workspace_lock
 
 STOPS_FILE = "stops.csv"
-STOP_COLUMNS = ["stop_id", "name", "lat", "lon", "departures", "code_insee", "feed"]
+STOP_COLUMNS = ["stop_id", "name", "lat", "lon", "departures", "code_insee", "feed", "hours", "school", "school_hours"]
 
 
 def read_stops(path: Path) -> pd.DataFrame:
     """The stops of a workspace (empty when no feed was imported)."""
     if not Path(path).is_file():
-        return pd.DataFrame({c: pd.Series(dtype=float if c in ("lat", "lon", "departures") else object)
+        return pd.DataFrame({c: pd.Series(dtype=float if c in ("lat", "lon", "departures", "school") else object)
                              for c in STOP_COLUMNS})
-    return pd.read_csv(path, dtype={"stop_id": str, "code_insee": str, "name": str, "feed": str})
+    stops = pd.read_csv(path, dtype={"stop_id": str, "code_insee": str, "name": str, "feed": str, "hours": str,
+                                     "school_hours": str})
+    return stops.reindex(columns=STOP_COLUMNS)  # files written before the hours were counted have none
 
 
 @dataclass

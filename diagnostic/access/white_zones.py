@@ -18,6 +18,7 @@ from diagnostic.access.network_coverage import (MINUTE_LABELS, NETWORK_MODES, co
                                                 minute_classes, mode_text, point_times, require_network)
 from diagnostic.access.points import POPULATION, demand_points, nearest, target_counts, to_metric
 from diagnostic.errors import InputError
+from diagnostic.io.gtfs import HOURS, window_departures
 from diagnostic.secrecy.suppression import protected_cells, publishable_sums
 from diagnostic.indicators import fmt_number
 from diagnostic.territory import group_of, metric_crs
@@ -28,6 +29,7 @@ DISTANCE_LABELS = ["0 à 5 km", "5 à 10 km", "10 à 20 km", "plus de 20 km"]
 CROW_FLY = "vol-oiseau"
 MODES = {CROW_FLY: "à vol d'oiseau", "route": "en voiture (réseau routier)", "marche": "à pied (réseau piéton)"}
 WALK_M = 800  # a stop "within walking distance": about 10 minutes on foot
+WALK_MINUTES = 10.0
 MIN_DEPARTURES = 4  # a stop "with a real service": at least two return trips on a weekday
 MOBILITY = "mobilite"
 
@@ -46,6 +48,10 @@ class CoverageParams:
     walk_m: float = WALK_M  # mobility: a served stop this close (straight line) covers the commune
     min_departures: int = MIN_DEPARTURES  # mobility: departures a weekday for a stop to count
     mode: str = CROW_FLY  # "vol-oiseau" (straight line × detour), or a network: "route", "marche"
+    first_hour: int = 0  # mobility: departures counted from this hour of the weekday...
+    last_hour: int = HOURS  # ...to this one (excluded); 30 = the whole service day
+    school: bool = True  # mobility: school-only services count as a real service
+    walk_minutes: float = WALK_MINUTES  # mobility on the network: walk to a served stop on the foot network
 
     @property
     def on_network(self) -> bool:
@@ -204,9 +210,16 @@ def commune_coverage(ws, params: CoverageParams) -> CoverageResult:
         "target": target_counts(ws, params.target).reindex(communes["code_insee"]).to_numpy(),
     })
     points, note = None, ""
+    stops, transit_note = None, ""
     if params.on_network:
         points = point_times(ws, params.mode, in_person)
-        per_commune = commune_times(points, params.max_minutes).reindex(table["code_insee"])
+        beyond = points["minutes"].to_numpy() > params.max_minutes
+        white = beyond
+        if params.is_mobility:  # a point near a served stop is no white zone
+            stops, walk, transit_note = network_transit(ws, params, points)
+            points = points.assign(stop_minutes=walk, transit=walk <= params.walk_minutes)
+            white = beyond & ~points["transit"].to_numpy()
+        per_commune = commune_times(points, beyond, white).reindex(table["code_insee"])
         index = per_commune["service"].fillna(-1).astype(int).to_numpy()
         table["distance_km"] = table["road_km"] = np.nan
         table["minutes"] = per_commune["minutes"].to_numpy()
@@ -226,15 +239,20 @@ def commune_coverage(ws, params: CoverageParams) -> CoverageResult:
         share = beyond.to_numpy(float)
     table["nearest"] = [names[i] if i >= 0 else "" for i in index]
     table["white_share"] = np.where(table["covered_remote"], 0.0, share)
-    table["service_white_zone"] = table["white_share"] >= 0.5
-    stops, transit_note = None, ""
-    if params.is_mobility:
-        stops, stop_m, covered, transit_note = transit_access(ws, params, demand)
-        table["stop_m"], table["transit_covered"] = stop_m, covered
+    table["stop_m"], table["transit_covered"] = np.nan, False
+    if params.on_network:
+        table["service_white_zone"] = (per_commune["beyond_share"].fillna(1.0).to_numpy() >= 0.5) & \
+            ~table["covered_remote"]
+        if params.is_mobility:
+            table["transit_covered"] = per_commune["transit_share"].fillna(0.0).to_numpy() >= 0.5
     else:
-        table["stop_m"], table["transit_covered"] = np.nan, False
-    table["white_share"] = np.where(table["transit_covered"], 0.0, table["white_share"])
-    table["white_zone"] = table["service_white_zone"] & ~table["transit_covered"]
+        table["service_white_zone"] = table["white_share"] >= 0.5
+        if params.is_mobility:
+            stops, stop_m, covered, transit_note = transit_access(ws, params, demand)
+            table["stop_m"], table["transit_covered"] = stop_m, covered
+        table["white_share"] = np.where(table["transit_covered"], 0.0, table["white_share"])
+    table["white_zone"] = (table["white_share"] >= 0.5) if params.on_network else \
+        table["service_white_zone"] & ~table["transit_covered"]
     table["distance_class"] = (minute_classes(table["minutes"]) if params.on_network
                                else distance_classes(table["road_km"]))
     return CoverageResult(params, table, in_person, stops, " ".join(t for t in (note, transit_note) if t), points)
@@ -252,28 +270,50 @@ def distance_classes(road_km: pd.Series) -> pd.Series:
     return pd.Series(np.asarray(DISTANCE_LABELS, dtype=object)[index], index=road_km.index)
 
 
-def transit_access(ws, params: CoverageParams, demand: pd.DataFrame
-                   ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str]:
-    """The mobility criterion of public transport: the served stops (at least `min_departures` a
-    weekday; every stop of a feed without timetable), the straight-line distance (m) from each
-    commune's central point to the nearest of them, whether each commune is covered (a served
-    stop in the commune or within walking distance), and a sentence on what the feeds allowed."""
+def served_stops(ws, params: CoverageParams) -> tuple[pd.DataFrame, str]:
+    """The stops with a real service (at least `min_departures` in the hours chosen of a weekday,
+    school-only services counted or not; every stop of a feed without timetable), and a sentence
+    on what the feeds allowed."""
     stops = ws.stops
     if stops.empty:
-        return stops, np.full(len(demand), np.nan), np.zeros(len(demand), bool), (
-            "Aucun flux de transport public n'est importé : seul le critère des services de mobilité "
-            "est appliqué.")
+        return stops, ("Aucun flux de transport public n'est importé : seul le critère des services de mobilité "
+                       "est appliqué.")
     unknown = stops["departures"].isna()
-    served = stops[unknown | (stops["departures"] >= params.min_departures)]
-    xy = to_metric(served["lon"].to_numpy(float), served["lat"].to_numpy(float), metric_crs(ws.communes))
-    distance, _ = nearest(xy, demand[["x", "y"]].to_numpy())
-    covered = (distance <= params.walk_m) | demand["code_insee"].isin(set(served["code_insee"])).to_numpy()
+    counted = window_departures(stops, params.first_hour, params.last_hour, params.school)
+    served = stops[unknown | (counted >= params.min_departures)]
     feeds = ", ".join(sorted(set(stops["feed"].dropna())))
-    note = (f"Transport public : {len(served)} arrêt(s) desservi(s) sur {len(stops)} ({feeds}).")
+    hours = ("" if (params.first_hour, params.last_hour) == (0, HOURS)
+             else f" entre {params.first_hour} h et {params.last_hour} h")
+    note = (f"Transport public : {len(served)} arrêt(s) desservi(s) sur {len(stops)} ({feeds}), au moins "
+            f"{params.min_departures} départs un jour de semaine{hours}"
+            f"{'' if params.school else ', services scolaires non comptés'}.")
     if unknown.any():
         note += (f" {int(unknown.sum())} arrêt(s) viennent d'un flux sans horaires : ils comptent tous, leur "
                  "niveau de service est inconnu.")
+    return served, note
+
+
+def transit_access(ws, params: CoverageParams, demand: pd.DataFrame
+                   ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str]:
+    """The mobility criterion of public transport by crow-fly: the served stops, the straight-line
+    distance (m) from each commune's central point to the nearest of them, whether each commune
+    is covered (a served stop in the commune or within walking distance), and the note."""
+    served, note = served_stops(ws, params)
+    if served.empty:
+        return served, np.full(len(demand), np.nan), np.zeros(len(demand), bool), note
+    xy = to_metric(served["lon"].to_numpy(float), served["lat"].to_numpy(float), metric_crs(ws.communes))
+    distance, _ = nearest(xy, demand[["x", "y"]].to_numpy())
+    covered = (distance <= params.walk_m) | demand["code_insee"].isin(set(served["code_insee"])).to_numpy()
     return served, np.where(np.isfinite(distance), distance, np.nan), covered, note
+
+
+def network_transit(ws, params: CoverageParams, points: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, str]:
+    """The mobility criterion on the network: the served stops, the walk (minutes, on the foot
+    network) from each demand point to the nearest of them, and the note."""
+    served, note = served_stops(ws, params)
+    walk = point_times(ws, "marche", served)["minutes"].to_numpy() if len(served) else np.full(len(points), np.inf)
+    return served, walk, note + (f" Un lieu de vie est desservi quand un tel arrêt est à {fmt_number(params.walk_minutes, 0)} "
+                                 "minutes à pied au plus, sur le réseau piéton." if len(served) else "")
 
 
 def remote_coverage(services: pd.DataFrame, communes: gpd.GeoDataFrame) -> pd.Series:
@@ -399,9 +439,15 @@ def export_table(result: CoverageResult, ws) -> pd.DataFrame:
         table = table.drop(columns=["distance_vol_oiseau_km", "distance_route_km", "facteur_detour", "vitesse_kmh",
                                     "seuil_km"]).rename(columns={"temps_min": "temps_median_min"})
     if p.is_mobility:  # the public-transport criterion and its parameters
-        table.insert(8, "arret_desservi_m", c["stop_m"].round(0).astype("Int64"))
-        table.insert(9, "desservi_transport_public", c["transit_covered"].map(yes_no))
-        table["marche_max_m"], table["departs_min_arret"] = p.walk_m, p.min_departures
+        if not p.on_network:
+            table.insert(8, "arret_desservi_m", c["stop_m"].round(0).astype("Int64"))
+        table.insert(8, "desservi_transport_public", c["transit_covered"].map(yes_no))
+        if p.on_network:
+            table["marche_arret_max_min"] = p.walk_minutes
+        else:
+            table["marche_max_m"] = p.walk_m
+        table["departs_min_arret"], table["heures_departs"] = p.min_departures, f"{p.first_hour}-{p.last_hour}"
+        table["services_scolaires_comptes"] = "oui" if p.school else "non"
     if access is not None:  # capacity within reach per 1,000 inhabitants (2SFCA)
         table.insert(10, "capacite_pour_1000_habitants", access.reindex(c["code_insee"]).round(3).to_numpy())
     return table
