@@ -1,6 +1,5 @@
 """Coverage: distances in Lambert-93, white zones, remote offer, 2SFCA, siting, GTFS stops."""
 
-import io
 import json
 import zipfile
 
@@ -8,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from pyproj import Transformer
-from shapely.geometry import box, mapping
 
 from diagnostic.access.capacity import two_step_fca
 from diagnostic.access.points import nearest

@@ -2,7 +2,6 @@
 imported in a child process whose peak memory is measured."""
 
 import io
-import json
 import subprocess
 import sys
 import zipfile

@@ -1,6 +1,5 @@
 """The insertion offer: importers of each format, placement, deduplication, inventory tables."""
 
-import shutil
 from pathlib import Path
 
 import pandas as pd

@@ -5,7 +5,6 @@
 figures are compared with computations written here from the raw files."""
 
 import csv
-import io
 import json
 import shutil
 import subprocess

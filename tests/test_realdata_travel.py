@@ -6,7 +6,6 @@ raw cells."""
 from __future__ import annotations
 
 import csv
-import io
 
 import geopandas as gpd
 import numpy as np

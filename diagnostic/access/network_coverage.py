@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 
 from diagnostic.access.grid import read_grid
+from diagnostic.access.params import NETWORK_MODES  # noqa: F401
 from diagnostic.access.points import demand_points, to_metric
 from diagnostic.errors import InputError
 from diagnostic.territory import WGS84, metric_crs
 from diagnostic.travel.network import PROFILE_LABELS, ensure_network
 from diagnostic.travel.times import engine, nearest_times
 
-NETWORK_MODES = ("route", "marche")
 MINUTE_CLASSES = [10, 20, 30]
 MINUTE_LABELS = ["moins de 10 min", "10 à 20 min", "20 à 30 min", "plus de 30 min"]
 

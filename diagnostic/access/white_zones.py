@@ -1,165 +1,32 @@
 """White zones: communes beyond a threshold from the nearest service of a theme, for whom, where.
 
-The straight line from where people live (one population-weighted point per commune) to the
-nearest service, times a detour factor for the road, and a travel time at a given speed. For
-mobility themes a white zone also lacks public transport: no served stop nearby.
+By crow-fly, the straight line from where people live (one population-weighted point per commune)
+to the nearest service, times a detour factor for the road, and a travel time at a given speed;
+on the network, minutes by road or on foot from every demand point (network_coverage). For
+mobility themes a white zone also lacks public transport: no served stop nearby (transit). The
+settings are in params.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from diagnostic.access.capacity import capacity_access
-from diagnostic.access.network_coverage import (MINUTE_LABELS, NETWORK_MODES, commune_times, demand_text,
+from diagnostic.access.network_coverage import (MINUTE_LABELS, commune_times, demand_text,
                                                 minute_classes, mode_text, point_times, require_network)
-from diagnostic.access.points import POPULATION, demand_points, nearest, target_counts, to_metric
-from diagnostic.errors import InputError
-from diagnostic.io.gtfs import HOURS, window_departures
+from diagnostic.access.params import (CROW_FLY, MIN_DEPARTURES, MOBILITY, MODES, WALK_M, WALK_MINUTES,  # noqa: F401
+                                      CoverageParams, check_mode, check_themes, matches_themes)
+from diagnostic.access.points import demand_points, nearest, target_counts, to_metric
+from diagnostic.access.transit import network_transit, transit_access
 from diagnostic.secrecy.suppression import protected_cells, publishable_sums
-from diagnostic.indicators import fmt_number
 from diagnostic.territory import group_of, metric_crs
-from diagnostic.themes import theme_labels, top_theme, top_themes
+from diagnostic.themes import top_theme, top_themes
 
 DISTANCE_CLASSES_KM = [5, 10, 20]
 DISTANCE_LABELS = ["0 à 5 km", "5 à 10 km", "10 à 20 km", "plus de 20 km"]
-CROW_FLY = "vol-oiseau"
-MODES = {CROW_FLY: "à vol d'oiseau", "route": "en voiture (réseau routier)", "marche": "à pied (réseau piéton)"}
-WALK_M = 800  # a stop "within walking distance": about 10 minutes on foot
-WALK_MINUTES = 10.0
-MIN_DEPARTURES = 4  # a stop "with a real service": at least two return trips on a weekday
-MOBILITY = "mobilite"
-
-
-@dataclass(frozen=True)
-class CoverageParams:
-    """The choices behind a coverage result; they travel with it into every export."""
-
-    themes: tuple[str, ...]  # top-level themes or sub-themes; empty means any theme
-    max_km: float = 10.0  # white zone beyond this road distance...
-    max_minutes: float | None = None  # ...or beyond this travel time when given
-    detour: float = 1.3  # road distance / straight-line distance
-    speed_kmh: float = 40.0
-    count_remote: bool = False  # remote services and diffusion zones count as coverage
-    target: str = POPULATION  # "population" or an indicator id whose numerator is counted
-    walk_m: float = WALK_M  # mobility: a served stop this close (straight line) covers the commune
-    min_departures: int = MIN_DEPARTURES  # mobility: departures a weekday for a stop to count
-    mode: str = CROW_FLY  # "vol-oiseau" (straight line × detour), or a network: "route", "marche"
-    first_hour: int = 0  # mobility: departures counted from this hour of the weekday...
-    last_hour: int = HOURS  # ...to this one (excluded); 30 = the whole service day
-    school: bool = True  # mobility: school-only services count as a real service
-    walk_minutes: float = WALK_MINUTES  # mobility on the network: walk to a served stop on the foot network
-
-    @property
-    def on_network(self) -> bool:
-        return self.mode in NETWORK_MODES
-
-    @property
-    def is_mobility(self) -> bool:
-        """Mobility themes use the combined criterion (no served stop and no mobility service)."""
-        return any(top_theme(t) == MOBILITY for t in self.themes)
-
-    def threshold_label(self) -> str:
-        """The threshold as written on the command line and in the annex: « 15km », « 20min » or
-        « 20min:route »."""
-        label = f"{self.max_minutes:g}min" if self.max_minutes else f"{self.max_km:g}km"
-        return f"{label}:{self.mode}" if self.on_network else label
-
-    def limit_text(self) -> str:
-        """The threshold in French: « 10 km » or « 20 min »."""
-        value = self.max_minutes or self.max_km
-        return f"{fmt_number(value, 0 if float(value).is_integer() else 1)} {'min' if self.max_minutes else 'km'}"
-
-    def label(self) -> str:
-        """One line for lists and titles: « Mobilité — au-delà de 10 km »."""
-        labels = theme_labels()
-        themes = ", ".join(labels.get(t, t) for t in self.themes) or "Toutes thématiques"
-        extra = " — offre à distance comptée" if self.count_remote else ""
-        mode = f" {MODES[self.mode]}" if self.on_network else ""
-        return f"{themes} — au-delà de {self.limit_text()}{mode}{extra}"
-
-    def reach_m(self) -> float:
-        """The threshold as a straight-line distance in metres (detour and speed applied)."""
-        road_km = self.max_minutes / 60 * self.speed_kmh if self.max_minutes else self.max_km
-        return road_km / self.detour * 1000
-
-    def describe(self) -> str:
-        """The method and parameters in plain French."""
-        themes = ", ".join(self.themes) if self.themes else "toutes thématiques"
-        if self.on_network:
-            remote = ("l'offre à distance et les zones de diffusion comptent comme une couverture"
-                      if self.count_remote else "seule l'offre sur place ou itinérante compte")
-            return (f"Thématiques : {themes}. Temps de trajet {MODES[self.mode]} depuis les lieux de vie jusqu'au "
-                    f"service le plus proche ; une part de la population est en zone blanche quand ce temps "
-                    f"dépasse {fmt_number(self.max_minutes, 0)} minutes ; une commune est en zone blanche quand "
-                    f"c'est le cas de la moitié au moins de ses habitants ; {remote}.")
-        limit = (f"{self.max_minutes:g} minutes de trajet à {self.speed_kmh:g} km/h" if self.max_minutes
-                 else f"{self.max_km:g} km par la route")
-        remote = ("l'offre à distance et les zones de diffusion comptent comme une couverture"
-                  if self.count_remote else "seule l'offre sur place ou itinérante compte")
-        text = (f"Thématiques : {themes}. Une commune est en zone blanche quand le service le plus "
-                f"proche est à plus de {limit}. Distance à vol d'oiseau depuis le point central "
-                f"habité de la commune, en projection métrique, multipliée par un facteur de détour "
-                f"de {fmt_number(self.detour, 2)} ; temps estimé à {self.speed_kmh:g} km/h ; {remote} ; les "
-                f"services itinérants comptent à leurs arrêts.")
-        if self.is_mobility:
-            text += (f" Mobilité : une commune n'est en zone blanche que si, en plus, aucun arrêt de "
-                     f"transport public desservi (au moins {self.min_departures} départs un jour de "
-                     f"semaine) n'est dans la commune ni à moins de {self.walk_m:g} m à pied (vol "
-                     f"d'oiseau) de son point central habité.")
-        return text
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "themes": list(self.themes)}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "CoverageParams":
-        """Settings kept in a workspace file, checked like those typed by a user."""
-        known = {f.name for f in fields(cls)}
-        params = cls(**{k: (tuple(v) if k == "themes" else v) for k, v in data.items() if k in known})
-        check_themes(params.themes)
-        check_mode(params.mode, bool(params.max_minutes) or params.mode == CROW_FLY)
-        return params
-
-    @classmethod
-    def parse(cls, spec: str, **defaults) -> "CoverageParams":
-        """Settings written « THEME:SEUIL[:MODE] » (SEUIL like 15km or 20min, MODE route or marche for
-        minutes on the network), e.g. « mobilite:20min » or « numerique:30min:route »."""
-        theme, _, limit = spec.partition(":")
-        limit, _, mode = limit.partition(":")
-        mode = mode.strip() or CROW_FLY
-        themes = tuple(t.strip() for t in theme.split(",") if t.strip())
-        check_themes(themes)
-        match = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*(km|min)\s*", limit.lower())
-        if not themes or match is None or float(match[1].replace(",", ".")) <= 0:
-            raise InputError(f"réglage de zones blanches illisible « {spec} ».", field="--zones-blanches",
-                             fix="Écrivez THÉMATIQUE:SEUIL, le seuil en km ou en minutes, par exemple "
-                                 "« mobilite:15km » ou « numerique:20min ».")
-        value = float(match[1].replace(",", "."))
-        check_mode(mode, match[2] == "min" or mode == CROW_FLY)
-        if match[2] == "km":
-            return cls(themes, max_km=value, **defaults)
-        return cls(themes, max_minutes=value, mode=mode, **defaults)
-
-
-def check_mode(mode: str, in_minutes: bool) -> None:
-    """Refuse an unknown mode, or a network mode with a threshold in km."""
-    if mode not in MODES:
-        raise InputError(f"mode de calcul inconnu « {mode} ».", field="--mode",
-                         fix=f"Modes possibles : {', '.join(MODES)}.")
-    if not in_minutes:
-        raise InputError(f"en mode « {mode} », le seuil est un temps de trajet.", field="--max-minutes",
-                         fix="Donnez un seuil en minutes, par exemple « --max-minutes 20 ».")
-
-
-def matches_themes(themes: list[str], wanted: tuple[str, ...]) -> bool:
-    """A service matches a top-level theme through any of its sub-themes, a sub-theme exactly."""
-    if not wanted:
-        return True
-    return any(t in wanted or top_theme(t) in wanted for t in themes)
 
 
 @dataclass
@@ -270,52 +137,6 @@ def distance_classes(road_km: pd.Series) -> pd.Series:
     return pd.Series(np.asarray(DISTANCE_LABELS, dtype=object)[index], index=road_km.index)
 
 
-def served_stops(ws, params: CoverageParams) -> tuple[pd.DataFrame, str]:
-    """The stops with a real service (at least `min_departures` in the hours chosen of a weekday,
-    school-only services counted or not; every stop of a feed without timetable), and a sentence
-    on what the feeds allowed."""
-    stops = ws.stops
-    if stops.empty:
-        return stops, ("Aucun flux de transport public n'est importé : seul le critère des services de mobilité "
-                       "est appliqué.")
-    unknown = stops["departures"].isna()
-    counted = window_departures(stops, params.first_hour, params.last_hour, params.school)
-    served = stops[unknown | (counted >= params.min_departures)]
-    feeds = ", ".join(sorted(set(stops["feed"].dropna())))
-    hours = ("" if (params.first_hour, params.last_hour) == (0, HOURS)
-             else f" entre {params.first_hour} h et {params.last_hour} h")
-    note = (f"Transport public : {len(served)} arrêt(s) desservi(s) sur {len(stops)} ({feeds}), au moins "
-            f"{params.min_departures} départs un jour de semaine{hours}"
-            f"{'' if params.school else ', services scolaires non comptés'}.")
-    if unknown.any():
-        note += (f" {int(unknown.sum())} arrêt(s) viennent d'un flux sans horaires : ils comptent tous, leur "
-                 "niveau de service est inconnu.")
-    return served, note
-
-
-def transit_access(ws, params: CoverageParams, demand: pd.DataFrame
-                   ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str]:
-    """The mobility criterion of public transport by crow-fly: the served stops, the straight-line
-    distance (m) from each commune's central point to the nearest of them, whether each commune
-    is covered (a served stop in the commune or within walking distance), and the note."""
-    served, note = served_stops(ws, params)
-    if served.empty:
-        return served, np.full(len(demand), np.nan), np.zeros(len(demand), bool), note
-    xy = to_metric(served["lon"].to_numpy(float), served["lat"].to_numpy(float), metric_crs(ws.communes))
-    distance, _ = nearest(xy, demand[["x", "y"]].to_numpy())
-    covered = (distance <= params.walk_m) | demand["code_insee"].isin(set(served["code_insee"])).to_numpy()
-    return served, np.where(np.isfinite(distance), distance, np.nan), covered, note
-
-
-def network_transit(ws, params: CoverageParams, points: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, str]:
-    """The mobility criterion on the network: the served stops, the walk (minutes, on the foot
-    network) from each demand point to the nearest of them, and the note."""
-    served, note = served_stops(ws, params)
-    walk = point_times(ws, "marche", served)["minutes"].to_numpy() if len(served) else np.full(len(points), np.inf)
-    return served, walk, note + (f" Un lieu de vie est desservi quand un tel arrêt est à {fmt_number(params.walk_minutes, 0)} "
-                                 "minutes à pied au plus, sur le réseau piéton." if len(served) else "")
-
-
 def remote_coverage(services: pd.DataFrame, communes: gpd.GeoDataFrame) -> pd.Series:
     """Communes covered by a remote service or by a service's diffusion zone."""
     codes = communes["code_insee"]
@@ -389,15 +210,6 @@ def distance_distribution(result: CoverageResult) -> pd.DataFrame:
 def class_labels(params: CoverageParams) -> list[str]:
     """The classes of the distribution and the map: minutes on the network, km by crow-fly."""
     return MINUTE_LABELS if params.on_network else DISTANCE_LABELS
-
-
-def check_themes(themes: tuple[str, ...]) -> None:
-    """Refuse a theme that is not in the data·inclusion vocabulary, with the list of top levels."""
-    unknown = [t for t in themes if t not in theme_labels()]
-    if unknown:
-        raise InputError(f"thématique inconnue « {', '.join(unknown)} ».", field="--theme",
-                         fix=f"Thématiques possibles : {', '.join(top_themes())} (ou une sous-thématique "
-                             "comme « mobilite--preparer-un-permis »).")
 
 
 def masked_target(result: CoverageResult, ws) -> pd.Series:

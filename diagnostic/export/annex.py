@@ -13,7 +13,7 @@ import pandas as pd
 
 from diagnostic.access.white_zones import (CoverageParams, CoverageResult, commune_coverage, present_themes,
                                            territory_summary)
-from diagnostic.indicators import MIN_POPULATION_SHARE, fmt_number
+from diagnostic.indicators import MIN_POPULATION_SHARE
 
 from diagnostic.offer import offer_list, theme_table
 from diagnostic.profile import SECRET_LABEL, Profile, alerts_overview, indicator_profile, key_figures
