@@ -22,6 +22,7 @@ TO_WGS84 = Transformer.from_crs(LAMBERT93, WGS84, always_xy=True)
 TO_LAEA = Transformer.from_crs(LAMBERT93, "EPSG:3035", always_xy=True)
 PEOPLE_PER_HOUSEHOLD = 2.2
 SEGMENT_M = 100
+EXTRACT_DATE = "2026-01-01T00:00:00Z"  # the demo's roads are fictional: a fixed date keeps the file reproducible
 
 
 def write_roads(path: Path, seats: np.ndarray, kinds: list[str], rng: np.random.Generator) -> None:
@@ -35,7 +36,10 @@ def write_roads(path: Path, seats: np.ndarray, kinds: list[str], rng: np.random.
             if np.hypot(*(seats[i] - seats[j])) < 9_000:
                 edges.add((i, j))
     path.unlink(missing_ok=True)
-    with osmium.SimpleWriter(str(path)) as writer:
+    header = osmium.io.Header()
+    header.set("osmosis_replication_timestamp", EXTRACT_DATE)
+    header.set("generator", "Diagnostic PTI (département de démonstration, fictif)")
+    with osmium.SimpleWriter(str(path), header=header) as writer:
         node_id, way_id = [1], [1]
 
         def node(x: float, y: float) -> int:

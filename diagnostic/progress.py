@@ -1,6 +1,7 @@
 """The steps of a diagnostic and where a workspace stands on each: done, missing or out of date.
 
-Territoire → indicateurs → offre → transport → zones blanches → séances → annexe, in the order the
+Territoire → indicateurs → offre → transport → réseau et lieux de vie → zones blanches → séances →
+annexe, in the order the
 home page suggests, each with a French sentence saying what there is or what to do, and the page
 that does it.
 """
@@ -13,7 +14,10 @@ from datetime import date
 
 import pandas as pd
 
+from diagnostic.access.grid import grid_info
+from diagnostic.indicators import fmt_number
 from diagnostic.offer import OFFER_FILE, freshness_months
+from diagnostic.travel.network import network_info
 from diagnostic.workspace import RETAINED_FILE
 
 DONE, MISSING, OUTDATED = "fait", "à faire", "à actualiser"
@@ -71,6 +75,15 @@ def diagnostic_steps(ws, sessions: int, today: date | None = None) -> list[Step]
                       f"{len(ws.stops)} arrêts de {ws.stops['feed'].nunique()} flux." if len(ws.stops) else
                       "Aucun flux GTFS : sans lui, les zones blanches de mobilité ne comptent que les services.",
                       "pages/9_Importer_des_donnees.py"))
+    network, cells = network_info(ws.path), grid_info(ws.path)
+    have = ([f"réseau routier et piéton ({network.date_text()})"] if network else []) + \
+        ([f"{fmt_number(cells.cells, 0)} carreaux Filosofi"] if cells else [])
+    lacking = ([] if network else ["l'extrait OpenStreetMap de la région"]) + \
+        ([] if cells else ["la grille carroyée Filosofi de l'INSEE"])
+    detail = (f"Présents : {', '.join(have)}. " if have else "") + (
+        f"À importer : {' et '.join(lacking)} ; les zones blanches se calculent alors en minutes depuis les lieux "
+        "de vie." if lacking else "Les zones blanches se calculent en minutes depuis les lieux de vie.")
+    steps.append(Step("Réseau et lieux de vie", MISSING if lacking else DONE, detail, "pages/9_Importer_des_donnees.py"))
     retained, offer = ws.path / RETAINED_FILE, ws.path / OFFER_FILE
     if not ws.retained_coverage:
         steps.append(Step("Zones blanches", MISSING, "Aucun réglage retenu pour l'annexe : choisissez thématique et "
@@ -85,7 +98,8 @@ def diagnostic_steps(ws, sessions: int, today: date | None = None) -> list[Step]
                       f"{sessions} séance(s) ouverte(s)." if sessions else
                       "Aucune séance : ouvrez-en une pour que les partenaires ajoutent constats et fiches-actions.",
                       "pages/7_Seances.py"))
-    missing = [s.name.lower() for s in steps if s.status == MISSING and s.name != "Transport public"]
+    missing = [s.name.lower() for s in steps if s.status == MISSING
+               and s.name not in ("Transport public", "Réseau et lieux de vie")]
     steps.append(Step("Annexe du pacte", MISSING if missing else DONE,
                       f"À compléter avant l'export : {', '.join(missing)}." if missing else
                       "Tout est prêt : exportez l'annexe (PDF, Excel, CSV).", "pages/6_Export.py"))

@@ -8,6 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from diagnostic.access.white_zones import CoverageParams
+from diagnostic.access.grid import import_grid
 from diagnostic.progress import DONE, MISSING, OUTDATED, diagnostic_steps
 from diagnostic.offer_import import import_offer
 from diagnostic.workspace import import_indicators, load_workspace, save_retained_coverage
@@ -24,7 +25,7 @@ def statuses(path, sessions=0):
 def test_statuses_follow_the_workspace(tmp_path):
     path = small_workspace(tmp_path)
     assert statuses(path) == {"Territoire": DONE, "Indicateurs": MISSING, "Offre d'insertion": MISSING,
-                              "Transport public": MISSING, "Zones blanches": MISSING,
+                              "Transport public": MISSING, "Réseau et lieux de vie": MISSING, "Zones blanches": MISSING,
                               "Séances de travail": MISSING, "Annexe du pacte": MISSING}
     table = tmp_path / "filosofi.csv"
     table.write_text("CODGEO;NBPERSMENFISC21;TP6021\n34001;1800;12,0\n34002;1300;10,0\n34144;800;20,0\n",
@@ -41,7 +42,12 @@ def test_statuses_follow_the_workspace(tmp_path):
     os.utime(path / "offer.csv")  # the offer changes after the settings were retained
     assert statuses(path)["Zones blanches"] == OUTDATED
     done = statuses(path, sessions=1)
-    assert done["Séances de travail"] == DONE and done["Annexe du pacte"] == DONE
+    assert done["Séances de travail"] == DONE and done["Annexe du pacte"] == DONE  # roads and cells are optional
+    from tests.test_grid import official_csv
+    import_grid(path, official_csv(tmp_path / "carreaux.csv"), load_workspace(path).communes)
+    steps = {s.name: s for s in diagnostic_steps(load_workspace(path), 1, TODAY)}
+    assert steps["Réseau et lieux de vie"].status == MISSING and "4 carreaux Filosofi" in steps["Réseau et lieux de vie"].detail
+    assert "l'extrait OpenStreetMap" in steps["Réseau et lieux de vie"].detail
 
 
 def test_home_page_shows_the_steps_with_links(tmp_path, monkeypatch):
