@@ -3,13 +3,15 @@
 import streamlit as st
 
 import ui
-from diagnostic.access.white_zones import CoverageParams
+from diagnostic.access.white_zones import CROW_FLY, MODES, CoverageParams
+from diagnostic.errors import InputError
 from diagnostic.export.annex import SECTIONS, AnnexChoice, annex_coverage
 from diagnostic.export.formats import build_formats
 from diagnostic.export.pdf import TITLE
 from diagnostic.sessions.store import all_sessions
 from diagnostic.themes import theme_labels, top_themes
 from diagnostic.territory import COMMUNE_LEVEL
+from diagnostic.travel.network import network_available
 from diagnostic.workspace import save_retained_coverage
 
 ws = ui.setup("Export")
@@ -38,14 +40,20 @@ with st.expander("Zones blanches retenues pour l'annexe", expanded=True):
                    "Retenez les réglages du groupe de travail dans la page « Zones blanches » ou ci-dessous.")
     labels = theme_labels()
     with st.form("export-add-coverage", border=False):
-        a1, a2, a3, a4 = st.columns([3, 1, 1, 1])
+        a1, a2, a3, a4, a5 = st.columns([3, 1, 1, 2, 1])
         theme = a1.selectbox("Thématique", top_themes(), format_func=labels.get, key="export-add-theme")
         value = a2.number_input("Seuil", 1.0, 120.0, 10.0, 1.0, key="export-add-value")
         unit = a3.radio("Unité", ["km", "min"], horizontal=True, key="export-add-unit")
-        if a4.form_submit_button("Ajouter"):
-            params = CoverageParams.parse(f"{theme}:{value:g}{unit}")
-            save_retained_coverage(ws.path, [*ws.retained_coverage, params])
-            st.rerun()
+        modes = list(MODES) if network_available(ws.path) else [CROW_FLY]
+        mode = a4.selectbox("Mesure de l'accès", modes, format_func=MODES.get, key="export-add-mode",
+                            help="Sur le réseau, le seuil est en minutes.")
+        if a5.form_submit_button("Ajouter"):
+            try:
+                params = CoverageParams.parse(f"{theme}:{value:g}{unit}" + (f":{mode}" if mode != CROW_FLY else ""))
+                save_retained_coverage(ws.path, [*ws.retained_coverage, params])
+                st.rerun()
+            except InputError as exc:
+                st.error(exc.french())
 
 store = ui.store()
 sessions = all_sessions(store, ws.key)

@@ -269,6 +269,15 @@ def test_white_zone_settings_retained_on_the_page_are_listed_and_edited_on_expor
     at.number_input(key="export-add-value").set_value(12.0)
     at.button[[b.label for b in at.button].index("Ajouter")].click().run()
     assert [t.value for t in at.text] == [road, "Mobilité — au-delà de 12 km"]
+    at.selectbox(key="export-add-theme").set_value("numerique")
+    at.number_input(key="export-add-value").set_value(30.0)
+    at.selectbox(key="export-add-mode").set_value("marche")
+    at.button[[b.label for b in at.button].index("Ajouter")].click().run()
+    assert "en mode « marche », le seuil est un temps de trajet" in at.error[0].value  # 30 km on foot: refused
+    at.radio(key="export-add-unit").set_value("min")
+    at.button[[b.label for b in at.button].index("Ajouter")].click().run()
+    assert [t.value for t in at.text][-1] == "Numérique — au-delà de 30 min à pied (réseau piéton)"
+    at.button(key="export-unretain-2").click().run()
     at.button(key="export-unretain-0").click().run()
     assert [t.value for t in at.text] == ["Mobilité — au-delà de 12 km"]
     saved = json.loads((demo_copy / "zones_blanches.json").read_text(encoding="utf-8"))
