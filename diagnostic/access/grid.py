@@ -21,6 +21,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from diagnostic.errors import InputError
+from diagnostic.indicators import fmt_number
 from diagnostic.io.lock import workspace_lock
 from diagnostic.territory import WGS84
 
@@ -45,9 +46,9 @@ class GridInfo:
     communes: int  # communes with at least one cell
 
     def french(self) -> str:
-        return (f"{self.cells} carreaux de 200 m importés ({self.communes} communes), dont {self.imputed} "
-                f"estimés (moins de 11 ménages : jamais affichés seuls) ; {self.outside} carreaux hors du "
-                f"territoire ignorés.")
+        return (f"{fmt_number(self.cells, 0)} carreaux de 200 m importés ({fmt_number(self.communes, 0)} communes), "
+                f"dont {fmt_number(self.imputed, 0)} estimés (moins de 11 ménages : jamais affichés seuls) ; "
+                f"{fmt_number(self.outside, 0)} carreau(x) hors du territoire ignoré(s).")
 
 
 def import_grid(ws_path: Path, file: Path, communes: gpd.GeoDataFrame, source_name: str | None = None,
