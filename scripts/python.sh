@@ -19,8 +19,8 @@ find_python() {
 
 if ! PYTHON=$(find_python); then
   echo "Diagnostic PTI a besoin de Python 3.12 ou plus récent, introuvable sur cette machine." >&2
-  echo "Installez-le (Debian/Ubuntu : « sudo apt-get install python3.12 python3.12-venv », ou" >&2
-  echo "« pyenv install 3.12 »), ou indiquez son chemin : PTI_PYTHON=/chemin/vers/python3.12." >&2
+  echo "Installez-le : Debian 13 ou Ubuntu 24.04 le fournissent (« sudo apt-get install python3 python3-venv ») ;" >&2
+  echo "sur Debian 12, « pyenv install 3.12 » ; ou indiquez son chemin : PTI_PYTHON=/chemin/vers/python3.12." >&2
   exit 1
 fi
 
