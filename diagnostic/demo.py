@@ -24,7 +24,7 @@ from shapely.geometry import MultiPoint, Point, Polygon
 from diagnostic import DEMO_LABEL
 from diagnostic.access.grid import import_grid
 from diagnostic.demo_offer import TO_WGS84, generate_offer, generate_stops
-from diagnostic.demo_roads import GRID_SOURCE, grid_cells, write_roads
+from diagnostic.demo_roads import GRID_SOURCE, grid_cells, on_roads, road_lines, write_roads
 from diagnostic.travel.network import BUNDLED_EXTRACT
 from diagnostic.indicators import DEFAULT_CATALOGUE, DEFAULT_SECRET_THRESHOLD, load_catalogue
 from diagnostic.territory import LAMBERT93, WGS84
@@ -67,8 +67,9 @@ def generate(n_communes: int = 200, seed: int = 2026) -> tuple[gpd.GeoDataFrame,
     communes.loc[(communes["kind"] == "rural") & (communes["population"] >= 1_500), "kind"] = "bourg"
     communes["postcodes"] = _postcodes(communes, groupings)
     offer = generate_offer(np.random.default_rng(seed + 1), communes)
-    stops = generate_stops(np.random.default_rng(seed + 2), communes)
     communes["pop_lon"], communes["pop_lat"] = np.round(TO_WGS84.transform(communes["x"], communes["y"]), 6)
+    seats, lines = demo_roads(communes, seed)
+    stops = generate_stops(np.random.default_rng(seed + 2), communes, lambda xy: on_roads(xy, seats, lines))
     columns = ["code_insee", "name", "population", "postcodes", "pop_lon", "pop_lat", "kind", "geometry"]
     return communes[columns], groupings, values, offer, stops
 
@@ -86,13 +87,19 @@ def write_demo(path: Path, n_communes: int = 200, seed: int = 2026) -> None:
             "sources": {"generator": f"diagnostic.demo.generate(n_communes={n_communes}, seed={seed})"}}
     write_workspace(path, meta, communes, groupings, catalogue, values, offer, stops)
     save_retained_coverage(path, list(DEMO_RETAINED))
-    rng = np.random.default_rng(seed + 3)
-    seats = np.column_stack(TO_LAMBERT.transform(communes["pop_lon"].to_numpy(), communes["pop_lat"].to_numpy()))
-    write_roads(Path(path) / BUNDLED_EXTRACT, seats, list(communes["kind"]), rng)
+    seats, lines = demo_roads(communes, seed)
+    write_roads(Path(path) / BUNDLED_EXTRACT, seats, lines)
+    rng = np.random.default_rng(seed + 4)
     with tempfile.TemporaryDirectory() as folder:  # the grid is imported as a user's Filosofi file
         source = Path(folder) / GRID_SOURCE
         grid_cells(seats, communes["population"].to_numpy(float), list(communes["kind"]), rng).to_csv(source, index=False)
         import_grid(path, source, communes.to_crs(WGS84), vintage="fictif")
+
+
+def demo_roads(communes: gpd.GeoDataFrame, seed: int) -> tuple[np.ndarray, list]:
+    """The seats (Lambert-93, from the population points) and the roads between them."""
+    seats = np.column_stack(TO_LAMBERT.transform(communes["pop_lon"].to_numpy(), communes["pop_lat"].to_numpy()))
+    return seats, road_lines(seats, list(communes["kind"]), np.random.default_rng(seed + 3))
 
 
 # The white-zone settings a demo working group has retained for its annex

@@ -153,14 +153,15 @@ def _row(rng, commune, name, structure, themes, publics, modes, capacity, servic
             "capacity": float(rng.integers(*capacity)) if capacity else np.nan}
 
 
-def generate_stops(rng: np.random.Generator, communes: gpd.GeoDataFrame) -> pd.DataFrame:
+def generate_stops(rng: np.random.Generator, communes: gpd.GeoDataFrame, on_roads=None) -> pd.DataFrame:
     """Bus stops of a fictional network: urban lines in the towns, interurban lines from the
-    préfecture to each town every 2.5 km or so, and a few school-bus stops in villages."""
+    préfecture to each town every 2.5 km or so, and a few school-bus stops in villages; each stop
+    moved onto the nearest road by `on_roads` (Lambert-93 points → points) when given."""
     towns = communes[communes["kind"] == "ville"].sort_values("population", ascending=False)
     hub = towns.iloc[0]
     stops = []
     for _, town in towns.iterrows():
-        for _ in range(4 + int(town["population"] // 6_000)):
+        for _ in range(8 + int(town["population"] // 1_500)):
             angle, radius = rng.uniform(0, 2 * np.pi), rng.uniform(150, 2_500)
             stops.append((town["x"] + radius * np.cos(angle), town["y"] + radius * np.sin(angle),
                           int(rng.integers(30, 90))))
@@ -172,6 +173,8 @@ def generate_stops(rng: np.random.Generator, communes: gpd.GeoDataFrame) -> pd.D
     villages = communes[communes["kind"] == "rural"].sample(12, random_state=int(rng.integers(1_000_000)))
     stops += [(v["x"], v["y"], 2) for _, v in villages.iterrows()]
     xy = np.asarray([(x, y) for x, y, _ in stops])
+    if on_roads is not None:
+        xy = on_roads(xy)
     points = gpd.GeoDataFrame({"departures": [d for _, _, d in stops]},
                               geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=LAMBERT93)
     joined = gpd.sjoin(points, communes[["code_insee", "name", "geometry"]], predicate="within", how="inner")
