@@ -4,7 +4,7 @@ Prints, as medians of interleaved runs with the ratio to the crow-fly KD-tree an
 the same run: the preparation of the demo's network and of the real Monaco extract (time, peak
 memory of the OSRM steps), one theme for the demo's grid (car and foot), all themes of the demo,
 and a synthetic département of 150,000 cells and 1,000 services.
-Run: .venv/bin/python bench/bench_travel.py [runs]
+Run: .venv/bin/python bench/bench_travel.py [runs] [--demo]  (--demo: without the synthetic département)
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def synthetic(cells: int, services: int, runs: int) -> None:
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 3
     ws = load_workspace(DEMO_WORKSPACE)
     bounds = tuple(ws.communes.to_crs(WGS84).total_bounds)
     preparation(DEMO_WORKSPACE / BUNDLED_EXTRACT, bounds, "de la démo")
@@ -123,8 +123,9 @@ def main() -> None:
         preparation(REAL, (7.35, 43.71, 7.49, 43.77), "réel de Monaco (OpenStreetMap 2016)")
     for mode in ("route", "marche"):
         timed_themes(ws, mode, runs)
-    for cells in (20_000, 150_000):
-        synthetic(cells, 1_000, 1)
+    if "--demo" not in sys.argv:
+        for cells in (20_000, 150_000):
+            synthetic(cells, 1_000, 1)
 
 
 if __name__ == "__main__":
