@@ -203,8 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--level", help="niveau d'analyse (défaut : premier niveau de regroupement)")
     export.add_argument("--territory", default="", help="un seul territoire du niveau (défaut : tous)")
     export.add_argument("--zones-blanches", action="append", metavar="THEME:SEUIL", dest="zones_blanches",
-                        help="thématique et seuil des zones blanches de l'annexe, ex. mobilite:15km ou "
-                             "numerique:20min (répétable ; remplace les réglages retenus dans l'espace de "
+                        help="thématique et seuil des zones blanches de l'annexe, ex. mobilite:15km, "
+                             "numerique:20min ou numerique:20min:route (répétable ; remplace les réglages retenus dans l'espace de "
                              "travail ; défaut : ceux-ci, sinon chaque thématique de l'offre à 10 km)")
 
     fetch = sub.add_parser("fetch", help="créer un espace de travail depuis les données ouvertes (en ligne)",

@@ -70,7 +70,8 @@ def import_grid(ws_path: Path, file: Path, communes: gpd.GeoDataFrame, source_na
     lon, lat = Transformer.from_crs(GRID_CRS, WGS84, always_xy=True).transform(
         inside["x"].to_numpy() + CELL_M / 2, inside["y"].to_numpy() + CELL_M / 2)
     inside["lon"], inside["lat"] = np.round(lon, 6), np.round(lat, 6)
-    year = vintage or (re.search(r"(20\d\d)", name)[1] if re.search(r"(20\d\d)", name) else "")
+    found = re.search(r"(20\d\d)", name)
+    year = vintage or (found[1] if found else "")
     info = GridInfo(name, year, len(inside), int(len(cells) - len(inside)), int(inside["imputed"].sum()),
                     int(inside["code_insee"].nunique()))
     if inside.empty:

@@ -18,6 +18,7 @@ from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
 from diagnostic.access.points import demand_points, to_metric
+from diagnostic.access.params import MODES
 from diagnostic.errors import InputError
 from diagnostic.indicators import fmt_number
 from diagnostic.territory import WGS84, metric_crs
@@ -145,12 +146,14 @@ def _network_sites(ws, result: CoverageResult, k: int, places: pd.DataFrame, crs
     exact, exact_total, optimal = exact_sites(full, uncovered, k)
     exact = [exact[i] for i in greedy_on(full[exact], uncovered, len(exact))[0]]  # largest gain first
     best = exact if exact_total > sum(greedy_gains) + 1e-9 else greedy
-    method = (f"Sites choisis sur les temps de trajet {params.mode == 'route' and 'en voiture' or 'à pied'} : parmi les "
-              f"{len(shortlist)} lieux candidats les plus prometteurs à vol d'oiseau, la méthode gloutonne couvre "
-              f"{fmt_number(sum(greedy_gains), 0)} personnes de plus, la résolution exacte du problème de couverture "
+    greedy_total = sum(greedy_gains)
+    verdict = ("la solution exacte est retenue" if best is exact else "les deux coïncident"
+               if exact_total >= greedy_total - 1e-9 else "la solution gloutonne est retenue")
+    method = (f"Sites choisis sur les temps de trajet {MODES[params.mode]} : parmi les {len(shortlist)} lieux "
+              f"candidats les plus prometteurs à vol d'oiseau, la méthode gloutonne couvre "
+              f"{fmt_number(greedy_total, 0)} personnes de plus, la résolution exacte du problème de couverture "
               f"maximale (programme linéaire en nombres entiers, HiGHS) {fmt_number(exact_total, 0)}"
-              f"{'' if optimal else ' (optimum non prouvé dans le temps imparti)'} ; "
-              f"{'la solution exacte est retenue' if best is exact and exact != greedy else 'les deux coïncident' if sum(greedy_gains) >= exact_total - 1e-9 else 'la solution gloutonne est retenue'}.")
+              f"{'' if optimal else ' (optimum non prouvé dans le temps imparti)'} ; {verdict}.")
     chosen = [shortlist[i] for i in best]
     before = float(np.where(covered, weight, 0).sum())
     return _sites(places, chosen, _gains(full, uncovered, best), crs, before, float(weight.sum()), method)

@@ -208,7 +208,6 @@ def prepare(pbf: Path, profile: str, name: str) -> dict:
              ["osrm-partition", "-t", "2", str(graph)], ["osrm-customize", "-t", "2", str(graph)]]
     peak = 0.0
     for program, *arguments in steps:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         try:
             done = subprocess.run([str(home / "bin" / program), *arguments], capture_output=True, text=True,
                                   timeout=STEP_TIMEOUT_S, preexec_fn=_limit_memory, cwd=pbf.parent)
@@ -224,7 +223,7 @@ def prepare(pbf: Path, profile: str, name: str) -> dict:
                                      "faites-le sur une machine qui a plus de mémoire.")
             raise InputError("OSRM n'a pas pu préparer le réseau à partir de cet extrait.", file=name,
                              fix="Vérifiez qu'il s'agit d'un extrait OpenStreetMap complet (.osm.pbf).")
-        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     return round(peak / 1024, 1)
 
 
