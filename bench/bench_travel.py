@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 from diagnostic.access.points import nearest  # noqa: E402
 from diagnostic.access.white_zones import (CoverageParams, commune_coverage, in_person_services,  # noqa: E402
                                            present_themes)
-from diagnostic.demo_roads import write_roads  # noqa: E402
+from diagnostic.demo_roads import road_lines, write_roads  # noqa: E402
 from diagnostic.territory import LAMBERT93, WGS84  # noqa: E402
 from diagnostic.travel.network import BUNDLED_EXTRACT, import_roads  # noqa: E402
-from diagnostic.travel.times import nearest_times, _engine  # noqa: E402
+from diagnostic.travel.times import nearest_times, _graph  # noqa: E402
 from diagnostic.workspace import DEMO_WORKSPACE, load_workspace  # noqa: E402
 
 RNG = np.random.default_rng(42)
@@ -92,12 +92,12 @@ def synthetic(cells: int, services: int, runs: int) -> None:
         seats = np.column_stack([RNG.uniform(600_000, 750_000, 3_000), RNG.uniform(6_450_000, 6_600_000, 3_000)])
         kinds = ["ville" if i < 30 else "rural" for i in range(len(seats))]
         extract = Path(tmp) / BUNDLED_EXTRACT
-        write_roads(extract, seats, kinds, RNG)
+        write_roads(extract, seats, road_lines(seats, kinds, RNG))
         from pyproj import Transformer
         to_wgs = Transformer.from_crs(LAMBERT93, WGS84, always_xy=True)
         lon, lat = to_wgs.transform(seats[:, 0], seats[:, 1])
         import_roads(Path(tmp), extract, (lon.min(), lat.min(), lon.max(), lat.max()))
-        engine = _engine(str(Path(tmp) / "reseau" / "route" / "reseau.osrm"), 0.0)
+        graph = _graph(str(Path(tmp) / "reseau" / "route" / "reseau.osrm"), 0.0)
         home = seats[RNG.integers(0, len(seats), cells)] + RNG.normal(0, 350, (cells, 2))
         spots = seats[RNG.integers(0, len(seats), services)] + RNG.normal(0, 200, (services, 2))
         home_ll = np.column_stack(to_wgs.transform(home[:, 0], home[:, 1]))
@@ -105,7 +105,7 @@ def synthetic(cells: int, services: int, runs: int) -> None:
         result = {}
 
         def network():
-            result["t"] = nearest_times(engine, home_ll, spot_ll, home, spots, 55.0)
+            result["t"] = nearest_times(graph, home_ll, spot_ll)
 
         medians = interleaved(runs, network=network, crow=lambda: nearest(spots, home))
         unreachable = int(result["t"].unreachable.sum())

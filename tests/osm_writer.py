@@ -34,8 +34,10 @@ def metres_east(lat: float, metres: float) -> float:
     return metres / (111_320 * np.cos(np.radians(lat)))
 
 
-def write_lattice(path: Path, west: float, south: float, east: float, north: float, step_m: float = 400.0) -> Path:
-    """Residential streets every `step_m` metres over a rectangle, joined at every crossing."""
+def write_lattice(path: Path, west: float, south: float, east: float, north: float, step_m: float = 400.0,
+                  tags=None) -> Path:
+    """Streets every `step_m` metres over a rectangle, joined at every crossing: residential, or
+    `tags(number, east_west)` for each line."""
     import osmium
 
     lons = np.arange(west, east, metres_east((south + north) / 2, step_m))
@@ -46,8 +48,7 @@ def write_lattice(path: Path, west: float, south: float, east: float, north: flo
         for i, lat in enumerate(lats):
             for j, lon in enumerate(lons):
                 writer.add_node(osmium.osm.mutable.Node(id=int(ids[i, j]), location=(float(lon), float(lat))))
-        way = 1
-        for line in [*ids, *ids.T]:
-            writer.add_way(osmium.osm.mutable.Way(id=way, nodes=[int(n) for n in line], tags={"highway": "residential"}))
-            way += 1
+        for way, line in enumerate([*ids, *ids.T], start=1):
+            kind = tags(way - 1, way <= len(lats)) if tags else {"highway": "residential"}
+            writer.add_way(osmium.osm.mutable.Way(id=way, nodes=[int(n) for n in line], tags=kind))
     return path

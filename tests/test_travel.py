@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 
 from diagnostic.errors import InputError
-from diagnostic.access.points import to_metric
-from diagnostic.territory import LAMBERT93, WGS84
+from diagnostic.territory import WGS84
 from diagnostic.travel import network
 from diagnostic.travel.network import import_roads, network_info
 from diagnostic.travel.times import MAX_SNAP_M, WALK_M_PER_MIN, engine, nearest_times
 from diagnostic.workspace import load_workspace
-from tests.osm_writer import metres_east, write_osm
+from tests.osm_writer import metres_east, write_lattice, write_osm
 from tests.workspaces import small_workspace, snapshot
 
 LAT = 43.46
@@ -36,10 +35,7 @@ def roads(tmp_path_factory):
 
 
 def times(ws_path, mode, origins, targets):
-    origins, targets = np.asarray(origins, float), np.asarray(targets, float)
-    top = network_info(ws_path).top_speed(mode)
-    return nearest_times(engine(ws_path, mode), origins, targets, to_metric(origins[:, 0], origins[:, 1], LAMBERT93),
-                         to_metric(targets[:, 0], targets[:, 1], LAMBERT93), top)
+    return nearest_times(engine(ws_path, mode), np.asarray(origins, float), np.asarray(targets, float))
 
 
 def test_times_follow_the_length_and_the_profile_speed(roads):
@@ -105,3 +101,72 @@ def test_too_little_memory_is_said_in_french_and_the_old_network_stays(roads, tm
     with pytest.raises(InputError, match="la mémoire de la machine ne suffit pas"):
         import_roads(roads, extract, (3.2, 43.4, 3.4, 43.8))
     assert snapshot(roads) == before and network_info(roads).top_speed("route") == 25
+
+
+def test_a_one_way_street_is_driven_one_way_and_walked_both(tmp_path):
+    ws_path = small_workspace(tmp_path)
+    extract = write_osm(tmp_path / "sens.osm.pbf", [([(WEST, LAT), (EAST, LAT)],
+                                                      {"highway": "residential", "oneway": "yes"})])
+    import_roads(ws_path, extract, (3.2, 43.4, 3.4, 43.8))
+    assert times(ws_path, "route", [(WEST, LAT)], [(EAST, LAT)]).minutes[0] == pytest.approx(4.8, rel=0.05)
+    assert np.isinf(times(ws_path, "route", [(EAST, LAT)], [(WEST, LAT)]).minutes[0])  # against the one-way
+    assert times(ws_path, "marche", [(EAST, LAT)], [(WEST, LAT)]).minutes[0] == pytest.approx(24, rel=0.03)
+
+
+def test_a_service_further_along_the_same_street_is_reached_without_going_to_its_end(roads):
+    at = lambda metres: (WEST + metres_east(LAT, metres), LAT)  # noqa: E731
+    ahead = times(roads, "marche", [at(500)], [at(1500)])
+    behind = times(roads, "marche", [at(1500)], [at(500)])
+    assert ahead.minutes[0] == pytest.approx(12, rel=0.03) and behind.minutes[0] == pytest.approx(12, rel=0.03)
+
+
+def lattice_kind(number: int, east_west: bool) -> dict:
+    """A town of mixed streets: main roads, one-way streets both ways, residential streets."""
+    if number % 4 == 0:
+        return {"highway": "primary"}
+    if number % 4 == 1:
+        return {"highway": "residential", "oneway": "yes" if east_west else "-1"}
+    return {"highway": "tertiary" if number % 4 == 2 else "residential"}
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("town")
+    ws_path = small_workspace(folder)
+    extract = write_lattice(folder / "ville.osm.pbf", 3.26, 43.44, 3.32, 43.48, step_m=300, tags=lattice_kind)
+    import_roads(ws_path, extract, (3.2, 43.4, 3.4, 43.8))
+    return ws_path
+
+
+@pytest.mark.parametrize("mode", ["route", "marche"])
+def test_times_equal_osrm_own_answers_on_a_town_with_one_way_streets_and_turns(town, mode):
+    import osrm
+
+    rng = np.random.default_rng(7)
+    points = np.column_stack([rng.uniform(3.262, 3.318, 120), rng.uniform(43.442, 43.478, 120)])
+    services = np.column_stack([rng.uniform(3.262, 3.318, 6), rng.uniform(43.442, 43.478, 6)])
+    result = times(town, mode, points, services)
+    direct = osrm.OSRM(algorithm="MLD", storage_config=str(network.graph_path(town, mode)), use_shared_memory=False)
+    answer = direct.Table(osrm.TableParameters(
+        coordinates=[tuple(p) for p in points] + [tuple(s) for s in services], sources=list(range(len(points))),
+        destinations=list(range(len(points), len(points) + len(services))), annotations=["duration"]))
+    walks = np.array([s["distance"] for s in answer["sources"]])[:, None] + [d["distance"] for d in answer["destinations"]]
+    minutes = np.array(answer["durations"], float) / 60 + walks / WALK_M_PER_MIN
+    assert result.snap_m == pytest.approx(walks[:, 0] - answer["destinations"][0]["distance"], abs=0.5)
+    assert result.minutes == pytest.approx(minutes.min(axis=1), abs=0.02)  # a second: OSRM's rounding
+    assert (result.index == minutes.argmin(axis=1)).mean() > 0.95  # near-ties aside, the same service
+
+
+def test_reach_within_minutes_agrees_with_the_nearest_service(town):
+    from diagnostic.travel.times import times_within
+
+    rng = np.random.default_rng(3)
+    points = np.column_stack([rng.uniform(3.262, 3.318, 200), rng.uniform(43.442, 43.478, 200)])
+    sites = np.column_stack([rng.uniform(3.262, 3.318, 12), rng.uniform(43.442, 43.478, 12)])
+    graph = engine(town, "route")
+    within = times_within(graph, points, sites, 2.5).toarray()
+    nearest = nearest_times(graph, points, sites)
+    reached = within.max(axis=0) > 0
+    assert reached.tolist() == (nearest.minutes <= 2.5).tolist() and 0.2 < reached.mean() < 0.9
+    best = np.where(within > 0, within, np.inf).min(axis=0)
+    assert best[reached] == pytest.approx(nearest.minutes[reached], abs=1e-9)

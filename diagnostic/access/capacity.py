@@ -83,14 +83,12 @@ def _network_access(ws, result: CoverageResult, services: pd.DataFrame) -> pd.Se
     from diagnostic.travel.times import engine, times_within
 
     params = result.params
-    info = require_network(ws, params.mode)
+    require_network(ws, params.mode)
     crs = metric_crs(ws.communes)
     demand = demand_points(ws.communes)
     lon, lat = Transformer.from_crs(crs, WGS84, always_xy=True).transform(demand["x"].to_numpy(), demand["y"].to_numpy())
     sites = services[["lon", "lat"]].to_numpy(float)
-    times = times_within(engine(ws.path, params.mode), np.column_stack([lon, lat]), demand[["x", "y"]].to_numpy(),
-                         sites, to_metric(sites[:, 0], sites[:, 1], crs), params.max_minutes,
-                         params.max_minutes / 60 * info.top_speed(params.mode) * 1000).tocoo()
+    times = times_within(engine(ws.path, params.mode), np.column_stack([lon, lat]), sites, params.max_minutes).tocoo()
     weight = step_decay(times.data, params.max_minutes)
     people = ws.communes["population"].to_numpy(float)
     served = np.bincount(times.row, weights=weight * people[times.col], minlength=len(sites))

@@ -78,16 +78,12 @@ def require_network(ws, mode: str):
 def point_times(ws, mode: str, services: pd.DataFrame) -> pd.DataFrame:
     """Demand points with the minutes to the nearest of `services` by the mode's network, the
     service's row position (-1) and the snapping distance."""
-    info = require_network(ws, mode)
+    require_network(ws, mode)
     points = demand(ws)
     key = ("times", mode, tuple(services["id"]) if "id" in services else tuple(services.index))
     if key not in ws.memo:
-        crs = metric_crs(ws.communes)
-        targets = services[["lon", "lat"]].to_numpy(float)
-        times = nearest_times(engine(ws.path, mode), points[["lon", "lat"]].to_numpy(float), targets,
-                              points[["x", "y"]].to_numpy(), to_metric(targets[:, 0], targets[:, 1], crs),
-                              info.top_speed(mode))
-        ws.memo[key] = times
+        ws.memo[key] = nearest_times(engine(ws.path, mode), points[["lon", "lat"]].to_numpy(float),
+                                     services[["lon", "lat"]].to_numpy(float))
     times = ws.memo[key]
     return points.assign(minutes=times.minutes, service=times.index, snap_m=times.snap_m)
 

@@ -139,8 +139,8 @@ def _network_sites(ws, result: CoverageResult, k: int, places: pd.DataFrame, crs
     site_xy = places[["x", "y"]].to_numpy()[shortlist]
     lon, lat = Transformer.from_crs(crs, WGS84, always_xy=True).transform(site_xy[:, 0], site_xy[:, 1])
     todo = np.flatnonzero(uncovered > 0)
-    matrix = times_within(engine(ws.path, params.mode), points[["lon", "lat"]].to_numpy()[todo], xy[todo],
-                          np.column_stack([lon, lat]), site_xy, params.max_minutes, reach_m)
+    matrix = times_within(engine(ws.path, params.mode), points[["lon", "lat"]].to_numpy()[todo],
+                          np.column_stack([lon, lat]), params.max_minutes)
     full = csr_matrix((np.ones(matrix.nnz), todo[matrix.indices], matrix.indptr), shape=(len(shortlist), len(points)))
     greedy, greedy_gains = greedy_on(full, uncovered, k)
     exact, exact_total, optimal = exact_sites(full, uncovered, k)
