@@ -170,3 +170,43 @@ def test_reach_within_minutes_agrees_with_the_nearest_service(town):
     assert reached.tolist() == (nearest.minutes <= 2.5).tolist() and 0.2 < reached.mean() < 0.9
     best = np.where(within > 0, within, np.inf).min(axis=0)
     assert best[reached] == pytest.approx(nearest.minutes[reached], abs=1e-9)
+
+
+def write_crossing(path, restricted: bool):
+    """Four 500 m arms of residential street meeting at one node; with `restricted`, no right turn
+    from the west arm into the south arm."""
+    import osmium
+
+    centre = (WEST, LAT)
+    ends = {"ouest": (WEST - metres_east(LAT, 500), LAT), "est": (WEST + metres_east(LAT, 500), LAT),
+            "sud": (WEST, LAT - 500 / 110_574), "nord": (WEST, LAT + 500 / 110_574)}
+    path.unlink(missing_ok=True)
+    with osmium.SimpleWriter(str(path)) as writer:
+        writer.add_node(osmium.osm.mutable.Node(id=1, location=centre))
+        for arm, (lon, lat) in enumerate(ends.values()):
+            ids = [1]
+            for step in range(1, 11):
+                ids.append(100 * (arm + 1) + step)
+                writer.add_node(osmium.osm.mutable.Node(id=ids[-1], location=(
+                    centre[0] + (lon - centre[0]) * step / 10, centre[1] + (lat - centre[1]) * step / 10)))
+            writer.add_way(osmium.osm.mutable.Way(id=arm + 1, nodes=ids[::-1] if arm == 0 else ids,
+                                                  tags={"highway": "residential"}))
+        if restricted:
+            writer.add_relation(osmium.osm.mutable.Relation(
+                id=1, members=[("w", 1, "from"), ("n", 1, "via"), ("w", 3, "to")],
+                tags={"type": "restriction", "restriction": "no_right_turn"}))
+    return path, ends
+
+
+@pytest.mark.parametrize("restricted", [False, True])
+def test_a_forbidden_turn_of_the_extract_is_respected(tmp_path, restricted):
+    ws_path = small_workspace(tmp_path)
+    extract, ends = write_crossing(tmp_path / "carrefour.osm.pbf", restricted)
+    import_roads(ws_path, extract, (3.2, 43.4, 3.4, 43.8))
+    minutes = times(ws_path, "route", [ends["ouest"]], [ends["sud"]]).minutes[0]
+    walk = times(ws_path, "marche", [ends["ouest"]], [ends["sud"]]).minutes[0]
+    assert walk == pytest.approx(12, rel=0.05)  # on foot the restriction does not apply
+    if restricted:  # the car goes on to an arm's end and comes back: twice the way
+        assert minutes >= 2 * 1000 / 25_000 * 60
+    else:
+        assert minutes == pytest.approx(1000 / 25_000 * 60, rel=0.1)

@@ -116,8 +116,9 @@ def minute_classes(minutes: pd.Series) -> pd.Series:
 
 def mode_text(mode: str, info) -> str:
     """How times were computed, with the credit of the data."""
-    return (f"Temps de trajet {PROFILE_LABELS[mode]} sur le réseau OpenStreetMap ({info.date_text()}), calculés "
-            f"par OSRM (profil « {'car' if mode == 'route' else 'foot'} », vitesses par type de voie) ; le trajet à "
+    return (f"Temps de trajet {PROFILE_LABELS[mode]} sur le réseau OpenStreetMap ({info.date_text()}), sur le graphe "
+            f"préparé par OSRM (profil « {'car' if mode == 'route' else 'foot'} » : vitesses par type de voie, sens "
+            f"uniques, pénalités de virage), jusqu'au service le plus proche ; le trajet à "
             f"pied entre un lieu de vie et la voie la plus proche est ajouté à 4,5 km/h ; un lieu à plus de 1 km "
             f"de toute voie est compté « injoignable ». {info.credit()}")
 

@@ -47,6 +47,14 @@ class Snap:
         return Snap(self.metres[rows], self.forward[rows], self.forward_offset[rows], self.reverse[rows],
                     self.reverse_offset[rows])
 
+    def entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each point on each open direction of its stretch: (point, node, offset)."""
+        node = np.concatenate([self.forward, self.reverse])
+        offset = np.concatenate([self.forward_offset, self.reverse_offset])
+        point = np.tile(np.arange(len(self.metres)), 2)
+        open_ = node >= 0
+        return point[open_], node[open_], offset[open_]
+
 
 class RoadGraph:
     """A mode's edge-based graph with its segments, read from the files OSRM wrote beside `prefix`."""
@@ -134,13 +142,8 @@ class RoadGraph:
         the network, e.g. its walk), by the reversed graph: with `together`, to the nearest seed
         (times, which seed); else one row per seed."""
         n, s = self.n, len(extra)
-        entries = [(i, node, offset) for node, offset in ((seeds.forward, seeds.forward_offset),
-                                                          (seeds.reverse, seeds.reverse_offset))
-                   for i in [np.flatnonzero(node >= 0)]]
-        rows = np.concatenate([i for i, _, _ in entries]) + 2 * n
-        cols = np.concatenate([n + node[i] for i, node, _ in entries])
-        weights = np.concatenate([offset[i] + extra[i] for i, _, offset in entries]) + EPSILON
-        graph = _stack(self.base, csr_matrix((weights, (rows - 2 * n, cols)), shape=(s, 2 * n + s)))
+        seed, node, offset = seeds.entries()  # seed s is graph node 2n + s, joined to the start of its stretch
+        graph = _stack(self.base, csr_matrix((offset + extra[seed] + EPSILON, (seed, n + node)), shape=(s, 2 * n + s)))
         sources = 2 * n + np.arange(s)
         if together:
             times, _, nearest = dijkstra(graph, indices=sources, min_only=True, return_predecessors=True, limit=limit)
@@ -162,27 +165,23 @@ def ahead_on_stretch(points: Snap, seeds: Snap, extra: np.ndarray) -> tuple[np.n
     """Per point, the time (ds) to the nearest seed further along its own stretch (inf when none)
     and that seed: a trip that never reaches the stretch's end."""
     best, which = np.full(len(points.metres), np.inf), np.full(len(points.metres), -1)
-    for node, offset in ((points.forward, points.forward_offset), (points.reverse, points.reverse_offset)):
-        for seed_node, seed_offset in ((seeds.forward, seeds.forward_offset), (seeds.reverse, seeds.reverse_offset)):
-            ok = np.flatnonzero(seed_node >= 0)
-            if len(ok) == 0:
-                continue
-            key = seed_node[ok].astype(float) * 1e8 + seed_offset[ok]
-            order = np.argsort(key)
-            key, cost, seed = key[order], (seed_offset + extra)[ok][order], ok[order]
-            group = seed_node[ok][order]
-            # the cheapest seed at or after each entry of the same stretch: a reversed running minimum per stretch
-            suffix, suffix_seed = cost.copy(), seed.copy()
-            for i in range(len(cost) - 2, -1, -1):
-                if group[i] == group[i + 1] and suffix[i + 1] < suffix[i]:
-                    suffix[i], suffix_seed[i] = suffix[i + 1], suffix_seed[i + 1]
-            at = np.searchsorted(key, node.astype(float) * 1e8 + offset)
-            valid = (node >= 0) & (at < len(key))
-            at = np.minimum(at, len(key) - 1)
-            valid &= group[at] == node
-            time = np.where(valid, suffix[at] - offset, np.inf)
-            better = time < best
-            best[better], which[better] = time[better], suffix_seed[at][better]
+    seed, node, offset = seeds.entries()
+    if len(seed) == 0:
+        return best, which
+    order = np.lexsort((offset, node))
+    seed, node, offset = seed[order], node[order], offset[order]
+    cost = offset + extra[seed]
+    for i in range(len(cost) - 2, -1, -1):  # the cheapest seed at or after each one on its stretch
+        if node[i] == node[i + 1] and cost[i + 1] < cost[i]:
+            cost[i], seed[i] = cost[i + 1], seed[i + 1]
+    point, at_node, at_offset = points.entries()
+    at = np.minimum(np.searchsorted(node.astype(float) * 1e8 + offset, at_node.astype(float) * 1e8 + at_offset),
+                    len(node) - 1)
+    time = np.where((node[at] == at_node) & (offset[at] >= at_offset), cost[at] - at_offset, np.inf)
+    first = np.lexsort((time, point))  # per point, its faster direction first
+    point, time, seed = point[first], time[first], seed[at][first]
+    _, once = np.unique(point, return_index=True)
+    best[point[once]], which[point[once]] = time[once], np.where(np.isfinite(time[once]), seed[once], -1)
     return best, which
 
 

@@ -2,7 +2,8 @@
 
 `import_roads` keeps the ways of the extract that reach the territory plus a margin (pyosmium),
 prepares a car graph and a walking graph with OSRM (extract, partition, customize: the MLD
-pipeline), and stores them in ``reseau/`` with the extract's date. The new network is built in a
+pipeline), and stores them in ``reseau/`` with the extract's date. Times are searched on the graph
+the extract step writes (`graph.py`); the MLD files keep the network answerable by OSRM itself. The new network is built in a
 staging folder and replaces the old one whole, so a failure leaves the workspace as it was.
 """
 
@@ -158,36 +159,44 @@ def check_pbf(pbf: Path, name: str) -> None:
 
 
 def clip(pbf: Path, out: Path, bbox: tuple[float, float, float, float], name: str) -> tuple[int, str, float]:
-    """Write the highway ways with a node in `bbox` (and their nodes) to `out`; their count, the
-    extract's date and the top car speed of the kept ways."""
+    """Write the highway ways with a node in `bbox` (and their nodes) and the turn restrictions
+    between them to `out`; the ways' count, the extract's date and the top car speed of the kept ways."""
     import osmium
 
     west, south, east, north = bbox
-    ways, top = 0, 0.0
+    kept, top = set(), 0.0
     try:
         reader = osmium.io.Reader(str(pbf), osmium.osm.NOTHING)
         header = reader.header()
         stamp = header.get("osmosis_replication_timestamp") or header.get("timestamp") or ""
         reader.close()
         with osmium.BackReferenceWriter(str(out), ref_src=str(pbf), overwrite=True) as writer:
-            processor = (osmium.FileProcessor(str(pbf), osmium.osm.NODE | osmium.osm.WAY).with_locations()
-                         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-                         .with_filter(osmium.filter.KeyFilter("highway")))
-            for way in processor:
-                for node in way.nodes:
-                    location = node.location
-                    if location.valid() and west <= location.lon <= east and south <= location.lat <= north:
-                        writer.add_way(way)
-                        ways += 1
-                        top = max(top, car_speed(way.tags.get("highway", ""), way.tags.get("maxspeed", "")))
-                        break
+            processor = (osmium.FileProcessor(str(pbf), osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION)
+                         .with_locations().with_filter(osmium.filter.EntityFilter(osmium.osm.WAY | osmium.osm.RELATION)))
+            for item in processor:  # ways come before relations in an extract
+                if item.is_way() and "highway" in item.tags and _reaches(item, west, south, east, north):
+                    writer.add_way(item)
+                    kept.add(item.id)
+                    top = max(top, car_speed(item.tags.get("highway", ""), item.tags.get("maxspeed", "")))
+                elif (item.is_relation() and item.tags.get("type") == "restriction"
+                      and all(member.type != "w" or member.ref in kept for member in item.members)):
+                    writer.add_relation(item)
     except RuntimeError as exc:
         raise InputError("l'extrait OpenStreetMap est endommagé ou tronqué.", file=name,
                          fix="Téléchargez-le de nouveau puis recommencez ; le réseau de l'espace n'a pas changé.") from exc
-    if ways == 0:
+    if not kept:
         raise InputError("aucune route de l'extrait n'atteint le territoire.", file=name,
                          fix="Choisissez l'extrait de la région (ou du pays) qui contient le département.")
-    return ways, stamp[:10], top or 130.0
+    return len(kept), stamp[:10], top or 130.0
+
+
+def _reaches(way, west: float, south: float, east: float, north: float) -> bool:
+    """Whether a way has a node in the box."""
+    for node in way.nodes:
+        location = node.location
+        if location.valid() and west <= location.lon <= east and south <= location.lat <= north:
+            return True
+    return False
 
 
 def car_speed(highway: str, maxspeed: str) -> float:
