@@ -21,6 +21,7 @@ from diagnostic.io.tables import read_table
 from diagnostic.progress import DONE, MISSING, OUTDATED, diagnostic_steps
 from diagnostic.sessions.store import Participant, Store, all_sessions
 from diagnostic.errors import InputError
+from diagnostic.indicators import decimal_text
 from diagnostic.profile import Profile, alerts_overview, commune_card, indicator_profile, key_figures
 from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, group_of, levels
 from diagnostic.topology import Topology, encode
@@ -40,13 +41,13 @@ PAGES = [("app.py", "Accueil", ":material/home:"),
          ("pages/9_Importer_des_donnees.py", "Importer des données", ":material/upload_file:"),
          ("pages/8_Nouveau_territoire.py", "Nouveau territoire", ":material/add_location_alt:"),
          ("pages/6_Export.py", "Export", ":material/download:")]
-LANG_SCRIPT = "<script>document.documentElement.lang = 'fr';</script>"
+FRENCH_SCRIPT = f"<script>{(Path(__file__).parent / 'static' / 'francais.js').read_text(encoding='utf-8')}</script>"
 
 
 def setup(title: str) -> Workspace:
-    """Configure the page, mark the document as French, load the workspace, draw the sidebar."""
+    """Configure the page, make Streamlit's own words French, load the workspace, draw the sidebar."""
     st.set_page_config(page_title=f"{title} · Diagnostic PTI", page_icon="🧭", layout="wide")
-    st.html(LANG_SCRIPT, unsafe_allow_javascript=True)
+    st.html(FRENCH_SCRIPT, unsafe_allow_javascript=True)
     with st.sidebar:
         for page, label, icon in PAGES:
             st.page_link(page, label=label, icon=icon)
@@ -207,6 +208,12 @@ def _alerts(path: str, stamp: tuple, level: str, _ws: Workspace):
 def cached_alerts(ws: Workspace, level: str):
     """All the alerts of a level, cached per workspace version."""
     return _alerts(str(ws.path), version(ws.path), level, ws)
+
+
+def decimal_input(label: str, value: float | None, key: str, container=st, **options) -> str:
+    """A number field written the French way (« 6,5 »); the text typed, read by `parse_decimal`
+    where it is used (a typo is then said in French)."""
+    return container.text_input(label, decimal_text(value), key=key, **options)
 
 
 def table(frame, hide_index: bool = True) -> None:

@@ -79,17 +79,23 @@ MEASURES = {"services": "Nombre de services", "per_10000": "Services pour 10 000
             "per_100_rsa": "Services pour 100 foyers allocataires du RSA"}
 
 
+HEATMAP_UPRIGHT = 6  # more territories than this: their names are slanted so that none overlaps
+
+
 def theme_heatmap(table: pd.DataFrame, measure: str = "per_10000") -> alt.LayerChart:
-    """Themes × territories: shade by `measure`, the count written in each cell, and the cells
+    """Themes × territories: shade by `measure`, its value written in each cell, and the cells
     without any service in red so that missing themes stand out."""
     labels = theme_labels()
     data = table.assign(thème=table["theme"].map(labels), valeur=table[measure].round(2),
                         manque=table["services"] == 0)
+    data["sombre"] = data["valeur"] > 0.6 * data["valeur"].max()  # the darkest blues take white text
     data["territoire"] = data.pop("territory").map(short_group_name)
     order = list(dict.fromkeys(data["thème"]))
-    base = alt.Chart(data[["territoire", "thème", "valeur", "services", "manque"]]).encode(
-        x=alt.X("territoire:N", title=None,
-                axis=alt.Axis(orient="top", labelAngle=0, labelLimit=150, labelOverlap=False)),
+    slanted = data["territoire"].nunique() > HEATMAP_UPRIGHT
+    axis = (alt.Axis(orient="top", labelAngle=-40, labelAlign="left", labelLimit=130, labelOverlap=False)
+            if slanted else alt.Axis(orient="top", labelAngle=0, labelLimit=150, labelOverlap=False))
+    base = alt.Chart(data[["territoire", "thème", "valeur", "services", "manque", "sombre"]]).encode(
+        x=alt.X("territoire:N", title=None, axis=axis),
         y=alt.Y("thème:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
         tooltip=[alt.Tooltip("territoire:N", title="Territoire"), alt.Tooltip("thème:N", title="Thématique"),
                  alt.Tooltip("services:Q", title="Services"),
@@ -97,9 +103,9 @@ def theme_heatmap(table: pd.DataFrame, measure: str = "per_10000") -> alt.LayerC
     cells = base.mark_rect(stroke="#ffffff", strokeWidth=1).encode(
         color=alt.condition(alt.datum.manque, alt.value(MISSING),
                             alt.Color("valeur:Q", title=MEASURES[measure], scale=alt.Scale(scheme="blues"))))
-    counts = base.mark_text(fontSize=12).encode(
-        text="services:Q",
-        color=alt.condition(alt.datum.manque, alt.value("#ffffff"), alt.value("#1a1a1a")))
+    counts = base.mark_text(fontSize=11 if slanted else 12).encode(
+        text=alt.Text("valeur:Q", format=",.0f" if measure == "services" else ".1f"),
+        color=alt.condition(alt.datum.manque | alt.datum.sombre, alt.value("#ffffff"), alt.value("#1a1a1a")))
     return french(alt.layer(cells, counts).properties(height=30 * data["thème"].nunique()))
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
 from diagnostic.access.grid import import_grid
+from diagnostic.access.points import target_choices
 from diagnostic.access.transit import import_gtfs
 from diagnostic.access.white_zones import (CROW_FLY, MIN_DEPARTURES, MODES, WALK_M, WALK_MINUTES, CoverageParams,
                                            CoverageResult,
@@ -404,9 +405,9 @@ def run_coverage(ws, args) -> CoverageResult:
     if args.min_departures < 0:
         raise InputError(f"valeur invalide {args.min_departures}.", field="--min-departures",
                          fix="Donnez un nombre de départs positif ou nul.")
-    if args.target != "population" and args.target not in ws.catalogue:
-        raise InputError(f"population cible inconnue « {args.target} ».", field="--target",
-                         fix=f"Choisissez population ou : {', '.join(i.id for i in ws.indicators_with_data())}.")
+    if args.target not in target_choices(ws):
+        raise InputError(f"population cible inconnue « {args.target} » (un effectif de personnes).", field="--target",
+                         fix=f"Choisissez parmi : {', '.join(target_choices(ws))}.")
     check_mode(args.mode, args.max_minutes is not None or args.mode == CROW_FLY)
     first, _, last = args.hours.partition("-")
     if not (first.isdigit() and last.isdigit() and 0 <= int(first) < int(last) <= HOURS):

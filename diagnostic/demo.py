@@ -60,7 +60,7 @@ def generate(n_communes: int = 200, seed: int = 2026) -> tuple[gpd.GeoDataFrame,
     communes["population"] = _populations(rng, communes, towns)
     order = np.lexsort((communes["x"], -communes["y"]))  # codes run north to south
     communes = communes.iloc[order].reset_index(drop=True)
-    communes["code_insee"] = [f"{DEPARTEMENT_CODE}{i + 1:03d}" for i in range(len(communes))]
+    communes["code_insee"] = commune_codes(len(communes))
     communes["name"] = _names(rng, communes, towns)
     groupings = _groupings(communes, towns, rng)
     values = _values(rng, communes, towns)
@@ -72,6 +72,13 @@ def generate(n_communes: int = 200, seed: int = 2026) -> tuple[gpd.GeoDataFrame,
     stops = generate_stops(np.random.default_rng(seed + 2), communes, lambda xy: on_roads(xy, seats, lines))
     columns = ["code_insee", "name", "population", "postcodes", "pop_lon", "pop_lat", "kind", "geometry"]
     return communes[columns], groupings, values, offer, stops
+
+
+def commune_codes(n: int) -> list[str]:
+    """Valid 5-digit INSEE codes for n fictional communes: 00001 to 00999, then, as a département
+    holds 999 at most, on the next fictional prefixes (01001…) for the large test départements."""
+    first = int(DEPARTEMENT_CODE)
+    return [f"{first + i // 999:02d}{i % 999 + 1:03d}" for i in range(n)]
 
 
 def write_demo(path: Path, n_communes: int = 200, seed: int = 2026) -> None:

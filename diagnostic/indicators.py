@@ -130,6 +130,28 @@ def fmt_number(value: float | None, decimals: int = 1) -> str:
     return text.replace(",", "\u202f").replace(".", ",")
 
 
+def decimal_text(value: float | None) -> str:
+    """A value to edit, the French way and without trailing zeros: « 6,5 », « 3 », « » for none."""
+    if value is None or pd.isna(value):
+        return ""
+    return f"{float(value):.6f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+def parse_decimal(text: str, field: str) -> float | None:
+    """A number typed by a user, with a decimal comma or point (« 12,5 », « 1 000 »); None when empty."""
+    cleaned = "".join(str(text or "").split()).replace("\u202f", "").replace(",", ".")
+    if not cleaned:
+        return None
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise InputError(f"« {text} » n'est pas un nombre.", field=field,
+                         fix="Écrivez un nombre, avec une virgule pour les décimales (par exemple 12,5).") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InputError(f"« {text} » n'est pas un nombre.", field=field, fix="Écrivez un nombre fini, par exemple 12,5.")
+    return value
+
+
 def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> Catalogue:
     """Read a catalogue JSON file (a list of entries) into a dict keyed by indicator id."""
     try:

@@ -82,7 +82,8 @@ def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None
         "'Segoe UI',Roboto,'DejaVu Sans',sans-serif}"
         ".pti-label{background:rgba(255,255,255,.8);border:0;box-shadow:none;font-weight:600;"
         "font-size:12px;padding:1px 4px;white-space:normal;width:max-content;max-width:130px;"
-        "text-align:center}.pti-label:before{display:none}</style>"))
+        "text-align:center}.pti-label:before{display:none}"
+        ".leaflet-tooltip:not(.pti-label){white-space:normal;width:max-content;max-width:min(280px,44vw)}</style>"))
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     FitOnResize([[miny, minx], [maxy, maxx]]).add_to(fmap)
     return fmap
@@ -147,10 +148,31 @@ class TopoJsonLayer(JSCSSMixin, MacroElement):
             });
             L.geoJSON(borders, {interactive: false, style: {color: "#222222", weight: 2, fill: false}})
                 .addTo(map);
-            {{ this.place_labels }}.forEach(function (p) {
-                map.openTooltip(L.tooltip({permanent: true, direction: "center", interactive: false,
-                                           className: "pti-label"}).setLatLng([p[0], p[1]]).setContent(p[2]));
+            // names written on the map, largest group first: one that would overlap a name already
+            // written, or leave the frame, is not written (its full name stays in the shapes' tooltips)
+            var written = {{ this.place_labels }}.map(function (p) {
+                var t = L.tooltip({permanent: true, direction: "center", interactive: false,
+                                   className: "pti-label"}).setLatLng([p[0], p[1]]).setContent(p[2]);
+                map.openTooltip(t);
+                return t;
             });
+            function declutter() {
+                var frame = map.getContainer().getBoundingClientRect(), kept = [];
+                written.forEach(function (t) {
+                    var el = t.getElement();
+                    if (!el) return;
+                    var r = el.getBoundingClientRect();
+                    var inside = r.left >= frame.left && r.right <= frame.right && r.top >= frame.top
+                        && r.bottom <= frame.bottom;
+                    var free = kept.every(function (k) {
+                        return r.right < k.left || r.left > k.right || r.bottom < k.top || r.top > k.bottom;
+                    });
+                    el.style.visibility = inside && free ? "visible" : "hidden";
+                    if (inside && free) kept.push(r);
+                });
+            }
+            map.on("zoomend moveend resize", declutter);
+            map.whenReady(function () { setTimeout(declutter, 0); });
         })({{ this._parent.get_name() }});
     {% endmacro %}""")
 
@@ -290,14 +312,16 @@ def group_colours(communes: gpd.GeoDataFrame, groups: pd.Series) -> dict[str, st
 
 
 def group_label_points(communes: gpd.GeoDataFrame, groups: pd.Series) -> list[tuple[float, float, str]]:
-    """Where to write each group's name: inside the commune nearest to the group's
-    population-weighted centre (always inside the group, even a crescent-shaped one)."""
+    """Where to write each group's name, largest group first: inside the commune nearest to the
+    group's population-weighted centre (always inside the group, even a crescent-shaped one)."""
     metric = communes.to_crs(metric_crs(communes))
     points = metric.geometry.representative_point()
     frame = pd.DataFrame({"x": points.x.to_numpy(), "y": points.y.to_numpy(),
                           "w": communes["population"].to_numpy(), "group": groups.to_numpy()})
     spots = []
-    for name, members in frame.groupby("group", sort=True):
+    order = frame.groupby("group")["w"].sum().sort_values(ascending=False, kind="stable").index
+    for name in order:  # the largest groups first: they keep their name when two would overlap
+        members = frame[frame["group"] == name]
         cx = (members["x"] * members["w"]).sum() / members["w"].sum()
         cy = (members["y"] * members["w"]).sum() / members["w"].sum()
         nearest = ((members["x"] - cx) ** 2 + (members["y"] - cy) ** 2).idxmin()

@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from diagnostic.errors import InputError
-from diagnostic.indicators import FAMILIES, missing_metadata, with_thresholds
+from diagnostic.indicators import FAMILIES, missing_metadata, parse_decimal, with_thresholds
 from diagnostic.open_catalogue import catalogue_status, edit_indicator, remove_indicator
 from diagnostic.workspace import save_secret_threshold, save_workspace_catalogue
 
@@ -86,13 +86,14 @@ indicator_id = st.selectbox("Indicateur", with_thresholds_first, key="threshold-
 ind = ws.catalogue[indicator_id]
 with st.form(f"thresholds-{indicator_id}"):
     c1, c2 = st.columns(2)
-    lower = c1.number_input(f"Seuil bas ({ind.unit})", value=as_float(ind.lower), step=0.5, format="%.1f")
-    upper = c2.number_input(f"Seuil haut ({ind.unit})", value=as_float(ind.upper), step=0.5, format="%.1f")
+    lower = ui.decimal_input(f"Seuil bas ({ind.unit})", as_float(ind.lower), f"lower-{indicator_id}", c1)
+    upper = ui.decimal_input(f"Seuil haut ({ind.unit})", as_float(ind.upper), f"upper-{indicator_id}", c2)
     direction = st.radio("Sens", list(DIRECTIONS), format_func=DIRECTIONS.get,
                          index=list(DIRECTIONS).index(ind.higher_is_better))
     if st.form_submit_button("Enregistrer les seuils"):
         try:
-            catalogue = with_thresholds(ws.catalogue, indicator_id, lower, upper, direction)
+            catalogue = with_thresholds(ws.catalogue, indicator_id, parse_decimal(lower, "Seuil bas"),
+                                        parse_decimal(upper, "Seuil haut"), direction)
             save_workspace_catalogue(ws.path, catalogue)
             st.success(f"Seuils enregistrés : {catalogue[indicator_id].threshold_rule()}")
         except InputError as exc:

@@ -18,11 +18,14 @@ from diagnostic.errors import InputError
 from diagnostic.export.csv import csv_bytes
 from diagnostic.io.gtfs import HOURS
 from diagnostic.io.offer_files import read_any
+from diagnostic.access.points import target_choices
 from diagnostic.indicators import fmt_number
 from diagnostic.territory import COMMUNE_LEVEL
 from diagnostic.themes import theme_labels, top_theme
 from diagnostic.travel.network import network_available
 from diagnostic.workspace import save_retained_coverage
+
+DETOURS = [round(1 + 0.05 * i, 2) for i in range(21)]  # 1,00 to 2,00, shown with a decimal comma
 
 ws = ui.setup("Zones blanches")
 level = ui.level_selector(ws)
@@ -37,7 +40,7 @@ if not themes_present:
     st.info("Aucune offre n'est recensée : importez-la dans la page « Offre d'insertion ».")
     st.stop()
 
-targets = {"population": "Population"} | {i.id: i.numerator for i in ws.indicators_with_data() if i.is_rate}
+targets = target_choices(ws)
 with st.container(border=True):
     c1, c2, c3 = st.columns(3)
     theme = c1.selectbox("Thématique", themes_present, key="cov-theme",
@@ -64,7 +67,8 @@ with st.container(border=True):
     c4, c5, c6 = st.columns(3)
     detour, speed = 1.3, 40.0
     if mode == CROW_FLY:
-        detour = c4.slider("Facteur de détour (route / vol d'oiseau)", 1.0, 2.0, 1.3, 0.05, key="cov-detour")
+        detour = c4.select_slider("Facteur de détour (route / vol d'oiseau)", DETOURS, 1.3, key="cov-detour",
+                                  format_func=lambda v: fmt_number(v, 2))
         speed = c5.slider("Vitesse moyenne (km/h)", 10, 90, 40, 5, key="cov-speed")
     remote = c6.toggle("Compter l'offre à distance", key="cov-remote")
     n_sites = c6.number_input("Sites à suggérer", 0, 10, 3, key="cov-sites")

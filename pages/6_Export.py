@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 from diagnostic.access.white_zones import CROW_FLY, MODES, CoverageParams
 from diagnostic.errors import InputError
+from diagnostic.indicators import parse_decimal
 from diagnostic.export.annex import SECTIONS, AnnexChoice, annex_coverage
 from diagnostic.export.formats import build_formats
 from diagnostic.export.pdf import TITLE
@@ -42,13 +43,17 @@ with st.expander("Zones blanches retenues pour l'annexe", expanded=True):
     with st.form("export-add-coverage", border=False):
         a1, a2, a3, a4, a5 = st.columns([3, 1, 1, 2, 1])
         theme = a1.selectbox("Thématique", top_themes(), format_func=labels.get, key="export-add-theme")
-        value = a2.number_input("Seuil", 1.0, 120.0, 10.0, 1.0, key="export-add-value")
+        value = ui.decimal_input("Seuil", 10.0, "export-add-value", a2)
         unit = a3.radio("Unité", ["km", "min"], horizontal=True, key="export-add-unit")
         modes = list(MODES) if network_available(ws.path) else [CROW_FLY]
         mode = a4.selectbox("Mesure de l'accès", modes, format_func=MODES.get, key="export-add-mode",
                             help="Sur le réseau, le seuil est en minutes.")
         if a5.form_submit_button("Ajouter"):
             try:
+                value = parse_decimal(value, "Seuil")
+                if value is None or value <= 0:
+                    raise InputError("le seuil doit être un nombre positif.", field="Seuil",
+                                     fix="Écrivez par exemple 10 ou 12,5.")
                 params = CoverageParams.parse(f"{theme}:{value:g}{unit}" + (f":{mode}" if mode != CROW_FLY else ""))
                 save_retained_coverage(ws.path, [*ws.retained_coverage, params])
                 st.rerun()

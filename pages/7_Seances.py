@@ -15,7 +15,7 @@ import ui
 from diagnostic.charts import stakeholder_chart
 from diagnostic.errors import InputError
 from diagnostic.sessions.store import (COOPERATION_MODES, FINDING_KINDS, LIMITS, SHEET_LABELS, SHEET_STATUSES,
-                                       STAGES, StaleEdit, display_code, normalise_code)
+                                       STAGES, StaleEdit, display_code, follow_up_text, normalise_code)
 from diagnostic.territory import COMMUNE_LEVEL
 from diagnostic.themes import theme_labels, top_themes
 
@@ -307,7 +307,7 @@ def sheet_form(current: dict | None, base_version: int, data: dict) -> None:
         follow = pd.DataFrame(data.get("indicators") or [], columns=["indicateur", "cible"])
         follow = st.data_editor(follow, num_rows="dynamic", key=f"sheet-indicators-{key}",
                                 column_config={"indicateur": st.column_config.SelectboxColumn(
-                                    "Indicateur de suivi", options=list(indicators)),
+                                    "Indicateur de suivi", options=list(indicators), format_func=indicators.get),
                                     "cible": st.column_config.TextColumn("Valeur cible", max_chars=LIMITS["short"])})
         values["indicators"] = follow.dropna(how="all").to_dict("records")
         values["status"] = st.radio(SHEET_LABELS["status"], list(SHEET_STATUSES), format_func=SHEET_STATUSES.get,
@@ -368,7 +368,7 @@ def describe(field: str, value) -> str:
     if field == "status":
         return SHEET_STATUSES.get(value, str(value))
     if field == "indicators":
-        return "; ".join(f"{i.get('indicateur')} ({i.get('cible')})" for i in value or []) or "—"
+        return follow_up_text(value, {i.id: i.label for i in ws.catalogue.values()}) or "—"
     if isinstance(value, list):
         return ", ".join(map(str, value)) or "—"
     return str(value or "—")

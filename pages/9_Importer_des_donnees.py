@@ -14,7 +14,8 @@ from diagnostic.travel.network import import_roads, network_info
 from diagnostic.errors import InputError
 from diagnostic.indicator_import import (WORKSPACE_POPULATION, ColumnMap, TableMapping, guess_mapping, is_long,
                                          remembered_mapping, selectable_indicators)
-from diagnostic.indicators import AGGREGATION_NONE, AGGREGATION_SUMS, AGGREGATION_WEIGHTED, FAMILIES, french_date
+from diagnostic.indicators import (AGGREGATION_NONE, AGGREGATION_SUMS, AGGREGATION_WEIGHTED, FAMILIES, french_date,
+                                   parse_decimal)
 from diagnostic.io.tables import read_table
 from diagnostic.open_catalogue import NewIndicator, add_indicator, columns_of
 from diagnostic.territory import COMMUNE_LEVEL, UNASSIGNED, WGS84, assign_group
@@ -79,11 +80,12 @@ def new_indicator_form(columns: list[str], tag: str) -> NewIndicator:
     definition = st.text_area("Définition", key=f"new-definition-{tag}", height=68)
     c1, c2, c3, c4 = st.columns(4)
     direction = c1.selectbox("Sens", list(DIRECTIONS), format_func=DIRECTIONS.get, key=f"new-direction-{tag}")
-    lower = c2.number_input("Seuil bas", value=None, key=f"new-lower-{tag}", disabled=direction is None)
-    upper = c3.number_input("Seuil haut", value=None, key=f"new-upper-{tag}", disabled=direction is None)
+    lower = ui.decimal_input("Seuil bas", None, f"new-lower-{tag}", c2, disabled=direction is None)
+    upper = ui.decimal_input("Seuil haut", None, f"new-upper-{tag}", c3, disabled=direction is None)
     confidential = c4.checkbox("Secret statistique (petits effectifs masqués)", key=f"new-secret-{tag}")
     return NewIndicator(ident.strip(), label, numerator, denominator, "", unit, source, vintage, family,
-                        direction, lower if direction is not None else None, upper if direction is not None else None,
+                        direction, parse_decimal(lower, "Seuil bas") if direction is not None else None,
+                        parse_decimal(upper, "Seuil haut") if direction is not None else None,
                         confidential, method, definition)
 
 

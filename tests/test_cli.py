@@ -145,6 +145,7 @@ def test_coverage_writes_communes_with_parameters(tmp_path):
     (["--theme", "transports"], "thématique inconnue"),
     (["--theme", "mobilite", "--detour", "0.5"], "--detour"),
     (["--theme", "mobilite", "--target", "revenu"], "population cible inconnue"),
+    (["--theme", "mobilite", "--target", "indice_fragilite_numerique"], "population cible inconnue"),  # an index
 ])
 def test_coverage_bad_arguments(tmp_path, args, message):
     out = tmp_path / "zb.csv"

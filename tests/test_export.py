@@ -1,8 +1,10 @@
 """Exports of the shared diagnostic: CSV bytes, Excel numbers, the PDF annex."""
 
+import re
 import shutil
 import subprocess
 import zipfile
+import zlib
 from datetime import date
 
 import openpyxl
@@ -37,6 +39,12 @@ def test_csv_bytes_are_exactly_what_french_spreadsheets_expect():
                 "'\tcaché;7;10,0;y\r\n"
                 "\"Épicerie ; « Cœur »\";2;0,3333333333333333;z\r\n")
     assert csv_bytes(frame) == expected.encode("utf-8")
+
+
+def test_counts_computed_as_floats_are_written_without_decimals():
+    frame = pd.DataFrame({"population": [28583.0, None, 12.0], "taux": [12.5, None, 3.0]})
+    assert csv_bytes(frame).decode("utf-8-sig").split("\r\n") == [
+        "population;taux", "28583;12,5", ";", "12;3,0", ""]  # a rate keeps its decimals, a count has none
 
 
 def test_annex_tables_mask_small_counts_as_the_app(ws):
@@ -118,6 +126,26 @@ def test_pdf_annex_has_every_section_and_the_app_numbers(ws, annex):
     assert f"Page 2 / {pages}" in text
 
 
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils absent")
+def test_pdf_annex_is_tagged_in_french_with_its_title(annex):
+    info = subprocess.run(["pdfinfo", str(annex)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M), info  # a structure tree screen readers follow
+    assert re.search(r"^Title:\s+Annexe au pacte territorial pour l'insertion", info, re.M), info
+    objects = b"".join(_inflated(annex.read_bytes()))
+    assert b"/Lang (fr)" in objects  # the document language, for speech
+    assert b"/MarkInfo <</Marked true>>" in objects and b"/StructTreeRoot" in objects
+    assert b"pdfuaid" in objects  # declared PDF/UA in its metadata
+
+
+def _inflated(raw: bytes):
+    """The decompressed streams of a PDF (its catalogue sits in a compressed object stream)."""
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", raw, re.S):
+        try:
+            yield zlib.decompress(match.group(1))
+        except zlib.error:
+            yield match.group(1)
+
+
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils absent")
 def test_pdf_first_pages_rendered_for_a_person_to_look_at(annex, output_dir):
     subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "4", str(annex),
@@ -137,7 +165,9 @@ def test_annex_includes_the_sessions_findings_sheets_and_stakeholders(ws, tmp_pa
     store.vote(claire, second)
     store.vote(claire, first)
     store.add_sheet(claire, {"title": "Transport à la demande", "pilot": "CD",
-                             "indicators": [{"indicateur": "part_menages_sans_voiture", "cible": "15"}]})
+                             "indicators": [{"indicateur": "part_menages_sans_voiture", "cible": "15 %"},
+                                            {"indicateur": "taux_pauvrete", "cible": float("nan")},  # an empty cell
+                                            {"indicateur": None, "cible": None}]})
     store.save_stakeholder(alice, {"name": "CAF", "fit": 4, "impact": 3, "influence": 5,
                                    "modes": {"diagnostic": "co-construction"}})
     other_code, paul = store.create_session("Atelier numérique", "Paul", "DDETS", territory="Territoire de Brivezac",
@@ -147,7 +177,9 @@ def test_annex_includes_the_sessions_findings_sheets_and_stakeholders(ws, tmp_pa
     tables = {t.key: t for t in annex_tables(ws, choice, store)}
     assert tables["constats"].frame["Constat"].tolist() == ["Un garage solidaire existe", "Pas de bus le samedi"]
     assert tables["constats"].frame["Votes"].tolist() == [2, 1]
-    assert tables["fiches_actions"].frame.loc[0, "Indicateurs (cible)"] == "part_menages_sans_voiture (15)"
+    label = ws.catalogue["part_menages_sans_voiture"].label  # the indicator's name, never its identifier
+    assert tables["fiches_actions"].frame.loc[0, "Indicateurs de suivi"] == (
+        f"{label} (cible : 15 %) ; {ws.catalogue['taux_pauvrete'].label}")
     assert tables["parties_prenantes"].frame.loc[0, "Diagnostic"] == "Co-construction"
     pdf = tmp_path / "annexe.pdf"
     pdf.write_bytes(annex_pdf(ws, AnnexChoice(TAS, "Territoire du Centre", ["constats", "fiches", "parties_prenantes"]),

@@ -151,3 +151,27 @@ def test_sites_and_capacity_on_the_demo_network_are_in_minutes():
     assert list(step_decay(np.array([5.0, 10.0, 12.0, 16.0, 20.0, 21.0]), 20)) == [1, 1, 0.66, 0.33, 0.33, 0]
     access = capacity_access(ws, result)
     assert access is not None and (access > 0).any() and len(access) == len(ws.communes)
+
+
+def test_capacity_on_the_network_shares_each_service_among_the_people_of_the_cells_it_reaches():
+    from diagnostic.access.capacity import capacity_access
+    from diagnostic.access.network_coverage import demand
+    from diagnostic.travel.times import engine, nearest_times
+    ws = load_workspace()
+    result = commune_coverage(ws, CoverageParams(("numerique",), max_minutes=20, mode="route"))
+    services = result.services.dropna(subset=["capacity"]).reset_index(drop=True)
+    points = demand(ws)
+    people = points["weight"].to_numpy()
+    # the test's own matrix: one nearest-service search per service, then the APL steps
+    minutes = np.column_stack([nearest_times(engine(ws.path, "route"), points[["lon", "lat"]].to_numpy(float),
+                                             services.loc[[i], ["lon", "lat"]].to_numpy(float)).minutes
+                               for i in range(len(services))])
+    weight = np.select([minutes <= 10, minutes <= 15, minutes <= 20], [1.0, 0.66, 0.33], 0.0)
+    ratio = services["capacity"].to_numpy() / (weight * people[:, None]).sum(axis=0)
+    cell_index = (weight * np.nan_to_num(ratio)).sum(axis=1)
+    frame = points.assign(weighted=cell_index * people)
+    expected = frame.groupby("code_insee")["weighted"].sum() / frame.groupby("code_insee")["weight"].sum() * 1000
+    access = capacity_access(ws, result)
+    partial = frame.assign(reach=cell_index > 0).groupby("code_insee")["reach"].mean()
+    assert ((partial > 0) & (partial < 1)).any()  # communes whose cells do not all reach a service
+    assert access.to_numpy() == pytest.approx(expected.reindex(access.index).to_numpy(), rel=1e-6)

@@ -277,3 +277,15 @@ def test_partner_codes_without_leading_zero_are_understood(tmp_path):
     path.write_text("nom;thematiques;code_insee\nPermanence;mobilite;1001\n", encoding="utf-8")
     assert import_offer(ws, path).imported == 1
     assert load_workspace(ws.path).offer["code_insee"].tolist() == ["01001"]
+
+
+def test_the_heatmap_writes_the_chosen_measure_and_slants_many_territories():
+    from diagnostic.charts import theme_heatmap
+    table = pd.DataFrame({"territory": [f"CC du Pays {i}" for i in range(17) for _ in range(2)],
+                          "theme": ["numerique", "mobilite"] * 17, "services": [i % 3 for i in range(34)],
+                          "per_10000": [i / 3 for i in range(34)], "per_100_rsa": [0.0] * 34})
+    layers = theme_heatmap(table, "per_10000").to_dict()["layer"]
+    assert layers[1]["encoding"]["text"] == {"field": "valeur", "format": ".1f", "type": "quantitative"}
+    assert layers[0]["encoding"]["x"]["axis"]["labelAngle"] == -40  # 17 names side by side would overlap
+    few = theme_heatmap(table[table["territory"].isin(["CC du Pays 1", "CC du Pays 2"])], "services").to_dict()["layer"]
+    assert few[1]["encoding"]["text"]["format"] == ",.0f" and few[0]["encoding"]["x"]["axis"]["labelAngle"] == 0

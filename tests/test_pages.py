@@ -85,8 +85,8 @@ def test_families_switch_indicator_lists(demo_copy):
 def test_thresholds_are_edited_and_saved_in_the_workspace(demo_copy):
     at = open_page(CATALOGUE)
     at.selectbox(key="threshold-indicator").set_value("part_foyers_rsa").run()
-    at.number_input[0].set_value(3.0)
-    at.number_input[1].set_value(6.5)
+    at.text_input(key="lower-part_foyers_rsa").input("3")
+    at.text_input(key="upper-part_foyers_rsa").input("6,5")  # a decimal comma, as French users type
     at.button[0].click().run()
     assert not at.exception
     assert "Seuils enregistrés" in at.success[0].value
@@ -97,10 +97,21 @@ def test_thresholds_are_edited_and_saved_in_the_workspace(demo_copy):
 def test_inverted_thresholds_get_a_french_error_and_nothing_saved(demo_copy):
     before = (demo_copy / "catalogue.json").read_bytes()
     at = open_page(CATALOGUE)
-    at.number_input[0].set_value(50.0)
-    at.number_input[1].set_value(10.0)
+    indicator = at.selectbox(key="threshold-indicator").value
+    at.text_input(key=f"lower-{indicator}").input("50")
+    at.text_input(key=f"upper-{indicator}").input("10")
     at.button[0].click().run()
     assert "seuil bas doit être inférieur" in at.error[0].value
+    assert (demo_copy / "catalogue.json").read_bytes() == before
+
+
+def test_a_threshold_that_is_not_a_number_is_said_in_french_and_nothing_saved(demo_copy):
+    before = (demo_copy / "catalogue.json").read_bytes()
+    at = open_page(CATALOGUE)
+    indicator = at.selectbox(key="threshold-indicator").value
+    at.text_input(key=f"lower-{indicator}").input("3,5,1")
+    at.button[0].click().run()
+    assert "« 3,5,1 » n'est pas un nombre" in at.error[0].value and "virgule" in at.error[0].value
     assert (demo_copy / "catalogue.json").read_bytes() == before
 
 
@@ -111,8 +122,8 @@ def test_secret_threshold_is_saved_with_who_and_when_and_never_below_the_rule(tm
     path = small_workspace(tmp_path)
     monkeypatch.setenv("PTI_WORKSPACE", str(path))
     at = open_page(CATALOGUE)
-    assert at.number_input[2].min == 5  # nobody can ask for less than the sources' rule
-    at.number_input[2].set_value(11)
+    assert at.number_input[0].min == 5  # nobody can ask for less than the sources' rule
+    at.number_input[0].set_value(11)
     at.text_input[-1].input("Claire (Département)")
     next(b for b in at.button if b.label == "Enregistrer").click().run()
     meta = json.loads((path / "workspace.json").read_text(encoding="utf-8"))
@@ -201,6 +212,7 @@ def test_white_zones_page_in_minutes_with_sites_and_target(demo_copy):
     at = open_page(ZONES)
     at.radio(key="cov-mode").set_value("vol-oiseau").run()
     at.radio(key="cov-unit").set_value("minutes").run()
+    assert "Indice × population" not in at.selectbox(key="cov-target").options  # an index counts nobody
     at.selectbox(key="cov-target").set_value("part_foyers_rsa").run()
     assert "Foyers allocataires du RSA" in at.metric[2].label
     assert any("Où ouvrir" in s.value for s in at.subheader)
@@ -266,11 +278,11 @@ def test_white_zone_settings_retained_on_the_page_are_listed_and_edited_on_expor
     road = "Numérique — au-delà de 25 min en voiture (réseau routier)"
     assert [t.value for t in at.text] == [road]
     at.selectbox(key="export-add-theme").set_value("mobilite")
-    at.number_input(key="export-add-value").set_value(12.0)
+    at.text_input(key="export-add-value").input("12")
     at.button[[b.label for b in at.button].index("Ajouter")].click().run()
     assert [t.value for t in at.text] == [road, "Mobilité — au-delà de 12 km"]
     at.selectbox(key="export-add-theme").set_value("numerique")
-    at.number_input(key="export-add-value").set_value(30.0)
+    at.text_input(key="export-add-value").input("30")
     at.selectbox(key="export-add-mode").set_value("marche")
     at.button[[b.label for b in at.button].index("Ajouter")].click().run()
     assert "en mode « marche », le seuil est un temps de trajet" in at.error[0].value  # 30 km on foot: refused

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from diagnostic.access.points import demand_points, to_metric
-from diagnostic.territory import WGS84, group_of, metric_crs
+from diagnostic.territory import group_of, metric_crs
 
 
 def two_step_fca(supply_xy: np.ndarray, capacity: np.ndarray, demand_xy: np.ndarray,
@@ -77,21 +76,22 @@ def step_decay(minutes: np.ndarray, max_minutes: float) -> np.ndarray:
 
 
 def _network_access(ws, result: CoverageResult, services: pd.DataFrame) -> pd.Series:
-    """2SFCA on travel times with the step decay, from each commune's population point (a
-    capacity is shared at the scale of communes, as the APL does)."""
-    from diagnostic.access.network_coverage import require_network
+    """2SFCA on travel times with the step decay, from where people live (the demand points: cells
+    or commune points); each commune's index is the population-weighted mean of its points'."""
+    from diagnostic.access.network_coverage import demand, require_network
     from diagnostic.travel.times import engine, times_within
 
     params = result.params
     require_network(ws, params.mode)
-    crs = metric_crs(ws.communes)
-    demand = demand_points(ws.communes)
-    lon, lat = Transformer.from_crs(crs, WGS84, always_xy=True).transform(demand["x"].to_numpy(), demand["y"].to_numpy())
-    sites = services[["lon", "lat"]].to_numpy(float)
-    times = times_within(engine(ws.path, params.mode), np.column_stack([lon, lat]), sites, params.max_minutes).tocoo()
+    points = demand(ws)
+    times = times_within(engine(ws.path, params.mode), points[["lon", "lat"]].to_numpy(float),
+                         services[["lon", "lat"]].to_numpy(float), params.max_minutes).tocoo()
     weight = step_decay(times.data, params.max_minutes)
-    people = ws.communes["population"].to_numpy(float)
-    served = np.bincount(times.row, weights=weight * people[times.col], minlength=len(sites))
-    ratio = np.divide(services["capacity"].to_numpy(float), served, out=np.zeros(len(sites)), where=served > 0)
-    index = np.bincount(times.col, weights=weight * ratio[times.row], minlength=len(demand))
-    return pd.Series(index * 1000, index=demand["code_insee"].to_numpy())
+    people = points["weight"].to_numpy(float)
+    served = np.bincount(times.row, weights=weight * people[times.col], minlength=len(services))
+    ratio = np.divide(services["capacity"].to_numpy(float), served, out=np.zeros(len(services)), where=served > 0)
+    index = np.bincount(times.col, weights=weight * ratio[times.row], minlength=len(points))
+    frame = pd.DataFrame({"code_insee": points["code_insee"], "weighted": index * people, "people": people})
+    sums = frame.groupby("code_insee")[["weighted", "people"]].sum()
+    mean = (sums["weighted"] / sums["people"].where(sums["people"] > 0)).fillna(0.0)
+    return mean.reindex(ws.communes["code_insee"]).fillna(0.0).rename(None) * 1000

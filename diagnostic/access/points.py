@@ -12,6 +12,8 @@ import pandas as pd
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from diagnostic.errors import InputError
+from diagnostic.indicators import AGGREGATION_SUMS
 from diagnostic.territory import WGS84, metric_crs
 
 POPULATION = "population"
@@ -44,9 +46,20 @@ def nearest(supply_xy: np.ndarray, demand_xy: np.ndarray, workers: int = 2) -> t
     return distance, index
 
 
+def target_choices(ws) -> dict[str, str]:
+    """The populations a white zone can count: everyone, or the people an indicator's numerator
+    counts (a rate summed from counts: foyers RSA, ménages sans voiture…; never an index)."""
+    return {POPULATION: "Population"} | {i.id: i.numerator for i in ws.indicators_with_data()
+                                          if i.is_rate and i.aggregation == AGGREGATION_SUMS}
+
+
 def target_counts(ws, target: str) -> pd.Series:
     """The people concerned per commune: the population, or an indicator's numerator."""
     if target == POPULATION:
         return ws.communes.set_index("code_insee")["population"].astype(float)
+    if target not in target_choices(ws):
+        raise InputError(f"« {target} » ne compte pas des personnes : ce n'est pas une population cible.",
+                         field="--target", fix="Choisissez « population » ou un indicateur dont le numérateur est un "
+                                              "effectif (foyers allocataires du RSA, ménages sans voiture…).")
     rows = ws.values[ws.values["indicator"] == target]
     return rows.set_index("code_insee")["numerator"].astype(float)

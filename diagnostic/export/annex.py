@@ -18,7 +18,7 @@ from diagnostic.indicators import MIN_POPULATION_SHARE
 from diagnostic.offer import offer_list, theme_table
 from diagnostic.profile import SECRET_LABEL, Profile, alerts_overview, indicator_profile, key_figures
 from diagnostic.sessions.store import (COOPERATION_MODES, FINDING_KINDS, SHEET_STATUSES, STAGES, Store,
-                              all_sessions)
+                                       all_sessions, follow_up_text)
 from diagnostic.territory import COMMUNE_LEVEL, group_of
 from diagnostic.themes import theme_labels
 
@@ -111,7 +111,7 @@ def annex_tables(ws, choice: AnnexChoice, store: Store | None = None) -> list[An
     if "zones_blanches" in choice.sections:
         tables += white_zone_tables(ws, choice)
     if store is not None:
-        tables += session_tables(store, choice, ws.key)
+        tables += session_tables(store, choice, ws.key, ws.catalogue)
     if "sources" in choice.sections:
         tables.append(sources_table(ws))
     return unique_keys(tables)
@@ -286,12 +286,14 @@ def csv_zip(tables: list[AnnexTable], context: str) -> bytes:
     return buffer.getvalue()
 
 
-def session_tables(store: Store, choice: AnnexChoice, workspace: str | None = None) -> list[AnnexTable]:
+def session_tables(store: Store, choice: AnnexChoice, workspace: str | None = None,
+                   catalogue: dict | None = None) -> list[AnnexTable]:
     """Findings ranked by votes, action sheets and stakeholders of the working-group sessions of
     the workspace (those of the chosen territory and sessions, or all of them)."""
     chosen = [x for x in all_sessions(store, workspace) if (not choice.territory or x["territory"] in ("", choice.territory))
               and (choice.sessions is None or x["id"] in choice.sessions)]
     labels = theme_labels()
+    indicator_labels = {i.id: i.label for i in catalogue.values()} if catalogue else {}
     findings, sheets, partners = [], [], []
     for session in chosen:
         for f in store.ranking(session["id"]):
@@ -306,8 +308,7 @@ def session_tables(store: Store, choice: AnnexChoice, workspace: str | None = No
                            "Partenaires": d["partners"], "Moyens humains": d["human_means"],
                            "Moyens financiers": d["financial_means"], "Calendrier": d["calendar"],
                            "Livrables": d["deliverables"],
-                           "Indicateurs (cible)": "; ".join(f"{i.get('indicateur')} ({i.get('cible')})"
-                                                            for i in d["indicators"]),
+                           "Indicateurs de suivi": follow_up_text(d["indicators"], indicator_labels),
                            "Statut": SHEET_STATUSES[d["status"]], "Version": sheet["version"]})
         for row in store.stakeholders(session["id"]):
             d = row["data"]

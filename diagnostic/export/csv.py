@@ -38,11 +38,19 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     """A table as CSV bytes: numbers with a decimal comma, text cells neutralised, UTF-8 with BOM."""
     safe = frame.copy()
     for column in safe.columns:
-        if not pd.api.types.is_numeric_dtype(safe[column]):
-            safe[column] = safe[column].map(neutralise)
+        values = safe[column]
+        if not pd.api.types.is_numeric_dtype(values):
+            safe[column] = values.map(neutralise)
+        elif pd.api.types.is_float_dtype(values) and _whole(values):
+            safe[column] = values.astype("Int64")  # counts stay counts: « 28583 », never « 28583,0 »
     safe.columns = [neutralise(str(c)) for c in safe.columns]
     # CRLF rows: a value holding a line break or a carriage return is then quoted, never a new row
     return safe.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def _whole(values: pd.Series) -> bool:
+    known = values.dropna()
+    return len(known) > 0 and bool(((known % 1) == 0).all()) and bool((known.abs() < 2**53).all())
 
 
 def write_csv_folder(tables, folder: Path, context: str) -> list[Path]:

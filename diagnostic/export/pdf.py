@@ -236,7 +236,9 @@ def annex_html(ws, choice: AnnexChoice, version: str = "1", today: date | None =
 
 
 def annex_pdf(ws, choice: AnnexChoice, version: str = "1", today: date | None = None, store=None) -> bytes:
-    """The PDF annex (with the sessions' findings, action sheets and stakeholders from `store`)."""
+    """The PDF annex (with the sessions' findings, action sheets and stakeholders from `store`),
+    tagged for screen readers (PDF/UA-1: structure, French language, title)."""
     from weasyprint import HTML
 
-    return HTML(string=annex_html(ws, choice, version, today, store), base_url=str(TEMPLATES)).write_pdf()
+    return HTML(string=annex_html(ws, choice, version, today, store), base_url=str(TEMPLATES)).write_pdf(
+        pdf_variant="pdf/ua-1")

@@ -424,7 +424,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _text(value, label: str, limit: int, one_line: bool = True, required: bool = True) -> str:
     """A text typed by a participant: control characters removed, within its maximum length."""
-    text = clean_text(str(value or ""), one_line=one_line).strip()
+    blank = value is None or (isinstance(value, float) and value != value)  # an empty table cell is NaN
+    text = "" if blank else clean_text(str(value), one_line=one_line).strip()
     if required and not text:
         raise InputError(f"le champ « {label} » est vide.", field=label, fix="Remplissez-le avant d'enregistrer.")
     if len(text) > limit:
@@ -445,9 +446,10 @@ def _sheet_data(data: dict) -> dict:
                                one_line=key == "title", required=key == "title")
     if clean["status"] not in SHEET_STATUSES:
         clean["status"] = "brouillon"
-    clean["indicators"] = [{"indicateur": str(i.get("indicateur") or "")[:80],
+    clean["indicators"] = [{"indicateur": _text(i.get("indicateur"), "indicateur de suivi", 80, required=False),
                             "cible": _text(i.get("cible"), "valeur cible", LIMITS["short"], required=False)}
                            for i in (clean["indicators"] or [])[:30] if isinstance(i, dict)]
+    clean["indicators"] = [i for i in clean["indicators"] if i["indicateur"] or i["cible"]]
     clean["finding_ids"] = [int(i) for i in (clean["finding_ids"] or [])][:200]
     json.dumps(clean)  # only plain values are stored
     return clean
@@ -468,6 +470,15 @@ def _stakeholder_data(data: dict) -> dict:
     if not set(clean["modes"].values()) <= set(COOPERATION_MODES):
         raise InputError("mode de coopération inconnu.", fix=f"Modes : {', '.join(COOPERATION_MODES)}.")
     return clean
+
+
+def follow_up_text(indicators: list[dict], labels: dict[str, str]) -> str:
+    """An action sheet's follow-up indicators in French: « Taux de pauvreté (cible : 12 %) ; … »."""
+    parts = []
+    for item in indicators or []:
+        name = labels.get(item.get("indicateur") or "", item.get("indicateur") or "") or "Indicateur à préciser"
+        parts.append(f"{name} (cible : {item['cible']})" if item.get("cible") else name)
+    return " ; ".join(parts)
 
 
 def all_sessions(store: Store, workspace: str | None = None) -> list[dict]:

@@ -378,3 +378,56 @@ def test_a_real_insee_file_is_imported_through_the_upload_widget(real_data, brow
         page.screenshot(path=str(output_dir / "import_filosofi.png"), full_page=True)
     poverty = load_workspace(workspace).values.query("indicator == 'taux_pauvrete'")
     assert len(poverty) == 47 and poverty["numerator"].notna().sum() == 45  # two secret communes
+
+
+ENGLISH = ["Upload", "Drag and drop", "per file", "Browse files", "Choose an option", "Choose options", "Select all",
+           "No results", "None", "nan", "NaN", "Running", "Press Enter", "Download as", "Search", "Fullscreen",
+           "streamlit_folium", "Clear all", "Clear value", "files are not allowed", "or smaller", "Show data",
+           "Close", "Copy to clipboard", "Add row", "Please wait", "undefined", "null", "True", "False"]
+ENGLISH_RE = re.compile(r"\b(" + "|".join(re.escape(w) for w in ENGLISH) + r")\b")
+
+
+def english_on(page) -> list[str]:
+    """English words in the visible text, placeholders, labels and titles of the page and its frames,
+    and documents not marked French."""
+    found = []
+    for frame in page.frames:
+        try:
+            if frame.is_detached():
+                continue
+            texts = frame.evaluate("""() => {
+                const out = [document.body ? document.body.innerText : ''];
+                for (const e of document.querySelectorAll('[placeholder], [aria-label], [title]')) {
+                    if (e.getClientRects().length) for (const a of ['placeholder', 'aria-label', 'title'])
+                        if (e.getAttribute(a)) out.push(e.getAttribute(a));
+                }
+                if (document.documentElement.lang !== 'fr') out.push('lang=' + document.documentElement.lang);
+                return out; }""")
+        except Exception:  # noqa: BLE001 - a frame replaced while it was read
+            continue
+        for text in texts:
+            found += [f"{m.group(0)} ← {text[max(0, m.start() - 40):m.end() + 40]!r}" for m in ENGLISH_RE.finditer(text)]
+            if text.startswith("lang="):
+                found.append(f"{text} ({frame.url[:60]})")
+    return found
+
+
+def test_no_english_on_any_page_of_the_dashboard(app_url, browser, output_dir):
+    from ui import PAGES
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    page.goto(app_url)
+    page.wait_for_selector(READY, timeout=30_000)
+    seen = {}
+    for _, label, _ in PAGES:
+        page.get_by_role("link", name=label, exact=True).click()
+        page.wait_for_selector(READY, timeout=60_000)
+        page.wait_for_timeout(1500)  # maps and charts drawn in their frames
+        found = english_on(page)
+        for tab in page.locator("[role=tab]").all():  # the other tabs' widgets too
+            tab.click()
+            page.wait_for_timeout(500)
+            found += english_on(page)
+        if found:
+            page.screenshot(path=str(output_dir / f"anglais-{label}.png"), full_page=True)
+        seen[label] = sorted(set(found))
+    assert not any(seen.values()), {label: words for label, words in seen.items() if words}
