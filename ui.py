@@ -163,6 +163,26 @@ def level_selector(ws: Workspace) -> str:
                                 format_func=lambda v: "Communes" if v == "commune" else v)
 
 
+def map_block(fmap, key_to: Legend, key: str, height: int, returned_objects: list[str] | None = None,
+              note: str = "") -> dict | None:
+    """A map with its legend beside it, then its text alternative (the table of what it shows),
+    reachable by keyboard and read by screen readers; the map's state when clicks matter."""
+    from streamlit_folium import st_folium
+
+    col_map, col_legend = st.columns([4, 1])
+    with col_map:
+        state = st_folium(fmap, key=key, height=height, use_container_width=True,
+                          returned_objects=returned_objects or [])
+    with col_legend:
+        legend(key_to)
+        if note:
+            st.caption(note)
+    if fmap.text is not None:
+        with st.expander(f"Carte en version texte ({len(fmap.text)} lignes)"):
+            table(fmap.text)
+    return state
+
+
 def legend(legend: Legend) -> None:
     """A map's legend drawn beside it: coloured squares and their (escaped) labels."""
     items = "".join(

@@ -36,10 +36,12 @@ QUALITATIVE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
 
 
 class OfflineMap(folium.Map):
-    """A folium map whose Leaflet script and style come from the app's static folder."""
+    """A folium map whose Leaflet script and style come from the app's static folder; `text` is
+    what it shows as a table, its text alternative for keyboards and screen readers."""
 
     default_js = [("leaflet", LEAFLET_JS)]
     default_css = [("leaflet_css", LEAFLET_CSS)]
+    text: pd.DataFrame | None = None
 
 
 class MetricScale(MacroElement):
@@ -216,6 +218,8 @@ def choropleth(topology: Topology, values: pd.Series, breaks: list[float], colou
     fmap = base_map(topology.bounds, tiles)
     TopoJsonLayer(topology.to_json(properties), [*colours, NO_DATA_COLOUR], list(tooltip),
                   group_borders=groups is not None, place_labels=place_labels).add_to(fmap)
+    fmap.text = pd.DataFrame({label: column.reindex(keys).fillna("").astype(str).to_numpy()
+                              for label, column in tooltip.items()})
     return fmap
 
 
@@ -419,6 +423,9 @@ def offer_map(topology: Topology, communes_names: pd.Series, services: pd.DataFr
     ServiceLayer(points, list(THEME_COLOURS.values())).add_to(fmap)
     shown = [t for t in themes if t in mains]
     labels = theme_labels()
+    fmap.text = pd.DataFrame({"Service": [s["name"] for s in located],
+                              "Thématique principale": [labels[m] for m in mains],
+                              "Commune": [communes_names.get(s.get("code_insee"), "") for s in located]})
     return fmap, Legend("Thématique principale", [THEME_COLOURS[t] for t in shown], [labels[t] for t in shown])
 
 

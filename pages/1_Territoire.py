@@ -1,7 +1,6 @@
 """Territoire: the communes coloured by group, the group names and their key figures."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 import ui
 from diagnostic import maps
@@ -20,12 +19,7 @@ else:
 
 fmap, legend = maps.territory_map(ui.topology(ws, COMMUNE_LEVEL), ws.communes, ws.groupings, level,
                                   ui.group_colours(ws, level))
-col_map, col_legend = st.columns([4, 1])
-with col_map:
-    state = st_folium(fmap, key=f"territory-map-{level}", height=560, use_container_width=True,
-                      returned_objects=["last_active_drawing"])
-with col_legend:
-    ui.legend(legend)
+state = ui.map_block(fmap, legend, f"territory-map-{level}", 560, ["last_active_drawing"])
 
 code = maps.clicked_key(state)
 if code in ws.commune_names().index:

@@ -1,7 +1,6 @@
 """Profil socio-économique: one indicator at one level — map, comparison chart, alerts, metadata."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 import ui
 from diagnostic import maps
@@ -47,14 +46,9 @@ if partial:
 m3.metric("Valeurs masquées (secret)", secret)
 m4.metric("Valeurs non renseignées", unknown)
 
-col_map, col_legend = st.columns([4, 1])
-with col_map:
-    fmap, legend = maps.profile_map(ui.topology(ws, level), profile, method)
-    st_folium(fmap, key=f"profile-map-{level}", height=520, use_container_width=True,
-              returned_objects=[])
-with col_legend:
-    ui.legend(legend)
-    st.caption(f"Source : {indicator.source} — millésime {indicator.vintage}.")
+fmap, legend = maps.profile_map(ui.topology(ws, level), profile, method)
+ui.map_block(fmap, legend, f"profile-map-{level}", 520, note=f"Source : {indicator.source} — millésime "
+                                                              f"{indicator.vintage}.")
 
 st.subheader(f"Comparaison des territoires — {level_label}")
 st.altair_chart(comparison_chart(profile), width="stretch")

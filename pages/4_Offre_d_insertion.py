@@ -3,7 +3,6 @@
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 import ui
 from diagnostic import maps
@@ -50,16 +49,11 @@ else:
     shown = filter_offer(ws.offer, chosen)
     st.metric("Services correspondant aux filtres", len(shown))
 
-    col_map, col_legend = st.columns([4, 1])
-    with col_map:
-        fmap, legend = maps.offer_map(ui.topology(ws, COMMUNE_LEVEL), ws.commune_names(), shown, themes)
-        # a new map for each selection, so that it is fitted to the département again
-        st_folium(fmap, key=f"offer-map-{hash(str(chosen))}", height=540, use_container_width=True,
-                  returned_objects=[])
-    with col_legend:
-        ui.legend(legend)
-        st.caption("Cercle à bord pointillé : position approximative (centre de la commune). "
-                   "Les nombres regroupent les services proches ; zoomez pour les séparer.")
+    fmap, legend = maps.offer_map(ui.topology(ws, COMMUNE_LEVEL), ws.commune_names(), shown, themes)
+    # a new map for each selection, so that it is fitted to the département again
+    ui.map_block(fmap, legend, f"offer-map-{hash(str(chosen))}", 540,
+                 note="Cercle à bord pointillé : position approximative (centre de la commune). "
+                      "Les nombres regroupent les services proches ; zoomez pour les séparer.")
 
     if level != COMMUNE_LEVEL:
         st.subheader(f"Services par territoire et thématique — {level}")

@@ -3,7 +3,6 @@
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 import ui
 from diagnostic.charts import distance_chart
@@ -126,16 +125,11 @@ if n_sites:
 sites = suggest_sites(ws, result, int(n_sites), candidates) if n_sites else None
 is_mobility = params.is_mobility
 stops = result.stops if is_mobility else None
-col_map, col_legend = st.columns([4, 1])
-with col_map:
-    fmap, legend = maps.coverage_map(ui.topology(ws, COMMUNE_LEVEL), result.communes, result.services, stops,
-                                     sites.candidates if sites is not None else None, target_label,
-                                     masked_target(result, ws).set_axis(result.communes["code_insee"]).astype(str),
-                                     class_labels(params))
-    st_folium(fmap, key=f"coverage-map-{hash(params)}-{n_sites}", height=540, use_container_width=True,
-              returned_objects=[])
-with col_legend:
-    ui.legend(legend)
+fmap, legend = maps.coverage_map(ui.topology(ws, COMMUNE_LEVEL), result.communes, result.services, stops,
+                                 sites.candidates if sites is not None else None, target_label,
+                                 masked_target(result, ws).set_axis(result.communes["code_insee"]).astype(str),
+                                 class_labels(params))
+ui.map_block(fmap, legend, f"coverage-map-{hash(params)}-{n_sites}", 540)
 
 with st.expander("Méthode et paramètres", expanded=False):
     st.text(result.describe())

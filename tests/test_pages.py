@@ -538,3 +538,13 @@ def test_the_stakeholder_chart_speaks_french():
     from diagnostic.charts import stakeholder_chart
     spec = stakeholder_chart(pd.DataFrame({"name": ["CAF"], "influence": [4], "fit": [3], "impact": [2]})).to_dict()
     assert spec["config"]["locale"]["number"]["thousands"] == "\u202f"
+
+
+@pytest.mark.parametrize("page, rows", [(TERRITOIRE, 200), (PROFIL, 5), (OFFRE, None), (ZONES, 200)])
+def test_every_map_is_followed_by_its_text_version(page, rows):
+    at = open_page(page)
+    versions = [e for e in at.expander if e.label.startswith("Carte en version texte")]
+    assert len(versions) == 1
+    table = versions[0].dataframe[0].value
+    assert len(table) == (rows if rows is not None else len(table)) and len(table) > 0
+    assert not table.isin(["None", "nan"]).any().any()

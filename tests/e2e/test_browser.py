@@ -89,6 +89,41 @@ def test_territory_page_draws_every_commune(app_url, browser, output_dir):
     page.screenshot(path=str(output_dir / "territoire.png"), full_page=True)
 
 
+LABEL_BOXES = """() => {
+    const frame = document.querySelector('.leaflet-container').getBoundingClientRect();
+    return Array.from(document.querySelectorAll('.pti-label')).map(e => {
+        const r = e.getBoundingClientRect();
+        return {shown: getComputedStyle(e).visibility === 'visible', left: r.left, right: r.right, top: r.top,
+                bottom: r.bottom, inside: r.left >= frame.left && r.right <= frame.right && r.top >= frame.top
+                && r.bottom <= frame.bottom};
+    }); }"""
+
+
+def test_group_names_on_a_narrow_map_never_overlap_nor_leave_the_frame(app_url, browser, output_dir):
+    page = browser.new_page(viewport={"width": 900, "height": 900}, locale="fr-FR")
+    page.goto(f"{app_url}/Territoire")
+    page.wait_for_selector(READY, timeout=30_000)
+    page.get_by_label("Niveau territorial").click()  # the EPCI: more groups, longer names
+    page.get_by_role("option", name="EPCI").click()
+    page.wait_for_selector(READY, timeout=30_000)
+    boxes = []
+    for _ in range(100):
+        frame = map_frame(page)
+        boxes = frame.evaluate(LABEL_BOXES) if frame else []
+        if len(boxes) >= 6:
+            break
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(800)
+    boxes = map_frame(page).evaluate(LABEL_BOXES)
+    shown = [b for b in boxes if b["shown"]]
+    page.screenshot(path=str(output_dir / "territoire-etroit.png"), full_page=True)
+    assert shown and all(b["inside"] for b in shown), boxes
+    for i, a in enumerate(shown):
+        for b in shown[i + 1:]:
+            assert a["right"] < b["left"] or b["right"] < a["left"] or a["bottom"] < b["top"] or b["bottom"] < a["top"]
+    assert len(shown) < len(boxes)  # at this width some names had to give way
+
+
 def services_on_map(page) -> int | None:
     """The number of services drawn on the map, None while it is being replaced."""
     try:
@@ -397,6 +432,8 @@ def english_on(page) -> list[str]:
                 continue
             texts = frame.evaluate("""() => {
                 const out = [document.body ? document.body.innerText : ''];
+                for (const cell of document.querySelectorAll('[data-testid=stDataFrame] table td'))
+                    out.push(cell.textContent);  // the tables' cells, drawn on a canvas, read from their text twin
                 for (const e of document.querySelectorAll('[placeholder], [aria-label], [title]')) {
                     if (e.getClientRects().length) for (const a of ['placeholder', 'aria-label', 'title'])
                         if (e.getAttribute(a)) out.push(e.getAttribute(a));
