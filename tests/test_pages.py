@@ -40,12 +40,12 @@ def test_territory_page_follows_the_level(demo_copy):
     at = open_page(TERRITOIRE)
     assert at.selectbox(key="level").value == "Territoire d'action sociale"
     assert at.subheader[0].value == "5 groupes · Territoire d'action sociale"
-    assert len(at.dataframe[0].value) == 6  # five territories and the département
+    assert len(at.dataframe[-1].value) == 6  # five territories and the département
     at.selectbox(key="level").set_value("EPCI").run()
     assert at.subheader[0].value == "8 groupes · EPCI"
-    assert len(at.dataframe[0].value) == 9
+    assert len(at.dataframe[-1].value) == 9
     at.selectbox(key="level").set_value("commune").run()
-    assert len(at.dataframe[0].value) == 201
+    assert len(at.dataframe[-1].value) == 201
 
 
 def test_profile_page_follows_indicator_and_level(demo_copy):

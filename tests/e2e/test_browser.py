@@ -85,7 +85,7 @@ def test_territory_page_draws_every_commune(app_url, browser, output_dir):
     heading = page.locator("h3", has_text="(00")
     heading.wait_for(timeout=30_000)
     page.wait_for_selector(READY, timeout=30_000)
-    assert page.locator("[data-testid=stDataFrame]").count() == 2  # the card, the key figures
+    assert page.locator("[data-testid=stDataFrame]:visible").count() == 2  # the card, the key figures
     page.screenshot(path=str(output_dir / "territoire.png"), full_page=True)
 
 
