@@ -276,16 +276,20 @@ def _village_name(rng) -> str:
 
 
 def _groupings(communes, towns, rng) -> pd.DataFrame:
-    """Territoires d'action sociale (5) and EPCI (8): contiguous blocks around centres."""
+    """Territoires d'action sociale (5) and EPCI (8, then one for about 25 communes, as real
+    départements have): contiguous blocks around centres."""
     xy = communes[["x", "y"]].to_numpy()
     tas_centres = towns[["x", "y"]].to_numpy()
     tas_names = [f"Territoire {t}" for t in ["du Centre", *[f"de {n}" for n in towns['name'][1:]]]]
-    epci_centres = _spread_centres(rng, xy, tas_centres, 8)
+    epci_centres = _spread_centres(rng, xy, tas_centres, max(8, round(len(communes) / 25)))
+    seats = communes["name"].to_numpy()[_nearest(epci_centres, xy)]  # the commune at each further centre
     epci_names = ([f"Communauté d'agglomération de {towns['name'][0]}",
                    f"Communauté d'agglomération de {towns['name'][1]}"]
                   + [f"Communauté de communes de {towns['name'][i]}" for i in range(2, len(towns))]
                   + ["Communauté de communes des Hauts Plateaux", "Communauté de communes du Val d'Orne",
-                     "Communauté de communes des Coteaux"])[: len(epci_centres)]
+                     "Communauté de communes des Coteaux"]
+                  + [f"Communauté de communes de {seat}" for seat in seats[8:]])[: len(epci_centres)]
+    epci_names = [name if name not in epci_names[:i] else f"{name} {i}" for i, name in enumerate(epci_names)]
     frame = pd.DataFrame(index=pd.Index(communes["code_insee"], name="code_insee"))
     frame["Territoire d'action sociale"] = [tas_names[i] for i in _nearest(xy, tas_centres)]
     frame["EPCI"] = [epci_names[i] for i in _nearest(xy, epci_centres)]
@@ -298,7 +302,7 @@ def _postcodes(communes, groupings) -> list[str]:
     codes = []
     for i, (code, kind) in enumerate(zip(communes["code_insee"], communes["kind"], strict=True)):
         e = epci[groupings.loc[code, "EPCI"]]
-        codes.append(f"{DEPARTEMENT_CODE}{e}00" if kind == "ville" else f"{DEPARTEMENT_CODE}{e}{i % 4 + 1}0")
+        codes.append(f"{DEPARTEMENT_CODE}{e % 10}00" if kind == "ville" else f"{DEPARTEMENT_CODE}{e % 10}{i % 4 + 1}0")
     return codes
 
 

@@ -108,3 +108,17 @@ def test_alerts_overview_lists_only_values_beyond_the_alert_threshold(demo):
         ind = by_label[row["Indicateur"]]
         # values are rounded to one decimal for display
         assert (row["Valeur"] <= ind.lower + 0.05) if ind.higher_is_better else (row["Valeur"] >= ind.upper - 0.05)
+
+
+def test_large_demo_departements_keep_valid_unique_commune_codes():
+    from diagnostic.demo import commune_codes
+    codes = commune_codes(3000)
+    assert len(set(codes)) == 3000 and all(len(c) == 5 and c.isdigit() for c in codes)
+    assert codes[0] == "00001" and codes[998] == "00999" and codes[999] == "01001"  # no commune numbered 000
+
+
+def test_a_larger_demo_has_more_epci_with_distinct_names_and_valid_postcodes():
+    communes, groupings, *_ = generate(400, seed=3)
+    assert groupings["EPCI"].nunique() >= 13  # one EPCI for about 25 communes, as in real départements
+    postcodes = communes["postcodes"].astype(str).str.split(",").explode().str.strip()
+    assert postcodes.str.fullmatch(r"\d{5}").all()
