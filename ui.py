@@ -18,12 +18,14 @@ from diagnostic.access import white_zones
 from diagnostic.access.white_zones import CoverageParams, commune_coverage
 from diagnostic.export.csv import csv_bytes
 from diagnostic.io.tables import read_table
+from diagnostic.open_catalogue import catalogue_status
 from diagnostic.progress import DONE, MISSING, OUTDATED, diagnostic_steps
 from diagnostic.sessions.store import Participant, Store, all_sessions
 from diagnostic.errors import InputError
 from diagnostic.indicators import decimal_text
 from diagnostic.profile import Profile, alerts_overview, commune_card, indicator_profile, key_figures
-from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, group_of, levels
+from diagnostic.territory import (COMMUNE_LEVEL, commune_neighbours, display_geometry, group_geometry, group_of,
+                                  levels)
 from diagnostic.topology import Topology, encode
 from diagnostic.workspace import (Workspace, available_workspaces, default_workspace_path, load_workspace,
                                   sessions_url, version)
@@ -137,10 +139,21 @@ def topology(ws: Workspace, level: str) -> Topology:
     return _topology(str(ws.path), version(ws.path), level, ws)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _commune_pairs(path: str, stamp: tuple, _ws: Workspace) -> pd.DataFrame:
+    return commune_neighbours(_ws.communes)
+
+
+def colours_of(ws: Workspace, groups: pd.Series) -> dict[str, str]:
+    """Colours for any grouping of the communes (neighbours never alike), the communes'
+    neighbours found once per workspace version."""
+    from diagnostic.maps import group_colours
+    return group_colours(ws.communes, groups, _commune_pairs(str(ws.path), version(ws.path), ws))
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _group_colours(path: str, stamp: tuple, level: str, _ws: Workspace) -> dict[str, str]:
-    from diagnostic.maps import group_colours
-    return group_colours(_ws.communes, group_of(_ws.communes, _ws.groupings, level))
+    return colours_of(_ws, group_of(_ws.communes, _ws.groupings, level))
 
 
 def group_colours(ws: Workspace, level: str) -> dict[str, str] | None:
@@ -163,24 +176,53 @@ def level_selector(ws: Workspace) -> str:
                                 format_func=lambda v: "Communes" if v == "commune" else v)
 
 
-def map_block(fmap, key_to: Legend, key: str, height: int, returned_objects: list[str] | None = None,
-              note: str = "") -> dict | None:
-    """A map with its legend beside it, then its text alternative (the table of what it shows),
-    reachable by keyboard and read by screen readers; the map's state when clicks matter."""
-    from streamlit_folium import st_folium
+@st.cache_data(show_spinner=False, max_entries=32)
+def _map_page(key: tuple, _build) -> tuple[str, Legend, pd.DataFrame | None]:
+    """A map built once per workspace version and settings (`key`): its HTML, legend and text."""
+    fmap, shown = _build()
+    return fmap.get_root().render(), shown, fmap.text
 
+
+def map_block(ws: Workspace, key: tuple, build, height: int, clicks: list[str] | None = None,
+              note: str = "") -> dict | None:
+    """A map (`build()` → map, legend; built once per workspace version and `key`, which names
+    every setting it depends on) with its legend beside it, then its text alternative (the table
+    of what it shows, reachable by keyboard and read by screen readers). A map whose `clicks`
+    matter goes through st_folium and returns its state; the others are embedded as they are."""
+    key = (str(ws.path), version(ws.path), *key)
     col_map, col_legend = st.columns([4, 1])
-    with col_map:
-        state = st_folium(fmap, key=key, height=height, use_container_width=True,
-                          returned_objects=returned_objects or [])
+    if clicks:
+        from streamlit_folium import st_folium
+
+        fmap, shown = build()
+        text = fmap.text
+        with col_map:
+            state = st_folium(fmap, key=f"map-{key[2:]}", height=height, use_container_width=True,
+                              returned_objects=clicks)
+    else:
+        page, shown, text = _map_page(key, build)
+        state = None
+        with col_map:
+            st.iframe(page, height=height, alt=f"Carte : {shown.title}")
     with col_legend:
-        legend(key_to)
+        legend(shown)
         if note:
             st.caption(note)
-    if fmap.text is not None:
-        with st.expander(f"Carte en version texte ({len(fmap.text)} lignes)"):
-            table(fmap.text)
+    if text is not None:
+        with st.expander(f"Carte en version texte ({len(text)} lignes)"):
+            table(text)
     return state
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _chart_spec(key: tuple, _build) -> dict:
+    return _build().to_dict()
+
+
+def chart(ws: Workspace, key: tuple, build) -> None:
+    """An Altair chart (`build()`), its Vega-Lite spec made once per workspace version and `key`
+    (the settings it depends on): Altair's building and validation are the slow part of a rerun."""
+    st.vega_lite_chart(_chart_spec((str(ws.path), version(ws.path), *key), build), width="stretch")
 
 
 def legend(legend: Legend) -> None:
@@ -228,6 +270,16 @@ def _alerts(path: str, stamp: tuple, level: str, _ws: Workspace):
 def cached_alerts(ws: Workspace, level: str):
     """All the alerts of a level, cached per workspace version."""
     return _alerts(str(ws.path), version(ws.path), level, ws)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _catalogue_status(path: str, stamp: tuple, _ws: Workspace):
+    return catalogue_status(_ws)
+
+
+def cached_catalogue_status(ws: Workspace):
+    """The catalogue with each indicator's data status, cached per workspace version."""
+    return _catalogue_status(str(ws.path), version(ws.path), ws)
 
 
 def decimal_input(label: str, value: float | None, key: str, container=st, **options) -> str:
@@ -327,7 +379,7 @@ def saved_feed(uploads: list, name: str) -> tuple[Path, str]:
 
 def download(frame, file_name: str, label: str = "Télécharger ce tableau (CSV)") -> None:
     """A download button for a table, as the French CSV of the exports."""
-    st.download_button(label, csv_bytes(frame), file_name=file_name, mime="text/csv", key=f"dl-{file_name}")
+    st.download_button(label, lambda: csv_bytes(frame), file_name=file_name, mime="text/csv", key=f"dl-{file_name}")
 
 
 @st.cache_resource(show_spinner=False)

@@ -300,10 +300,11 @@ def territory_map(topology: Topology, communes: gpd.GeoDataFrame, groupings: pd.
     return fmap, Legend(level, colours, names_sorted)
 
 
-def group_colours(communes: gpd.GeoDataFrame, groups: pd.Series) -> dict[str, str]:
+def group_colours(communes: gpd.GeoDataFrame, groups: pd.Series, pairs: pd.DataFrame | None = None) -> dict[str, str]:
     """A colour per group such that two neighbouring groups never share one (DSATUR colouring of
-    the adjacency: the group with the most differently coloured neighbours is coloured first)."""
-    neighbours = group_adjacency(communes, groups)
+    the adjacency: the group with the most differently coloured neighbours is coloured first);
+    `pairs`: the communes' neighbours when already known."""
+    neighbours = group_adjacency(communes, groups, pairs)
     index: dict[str, int] = {}
     while len(index) < len(neighbours):
         def saturation(g: str) -> tuple[int, int, str]:

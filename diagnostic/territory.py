@@ -103,16 +103,25 @@ def group_geometry(communes: gpd.GeoDataFrame, groupings: pd.DataFrame,
     return frame.dissolve(by="group", as_index=False)[["group", "geometry"]]
 
 
-def group_adjacency(communes: gpd.GeoDataFrame, groups: pd.Series, tolerance_m: float = 50.0) -> dict[str, set[str]]:
-    """For each group, the groups it borders (borders closer than `tolerance_m` count: boundary
-    files often leave slivers between neighbours)."""
-    frame = gpd.GeoDataFrame({"group": groups.reindex(communes["code_insee"]).to_numpy()},
-                             geometry=communes.geometry.to_numpy(), crs=communes.crs).to_crs(metric_crs(communes))
-    shapes = frame.dissolve(by="group", as_index=False)
+def commune_neighbours(communes: gpd.GeoDataFrame, tolerance_m: float = 50.0) -> pd.DataFrame:
+    """The pairs of communes that border each other (columns a, b; borders closer than
+    `tolerance_m` count: boundary files often leave slivers between neighbours)."""
+    shapes = gpd.GeoDataFrame({"code": communes["code_insee"].to_numpy()}, geometry=communes.geometry.to_numpy(),
+                              crs=communes.crs).to_crs(metric_crs(communes))
     shapes["geometry"] = shapes.buffer(tolerance_m / 2)
     pairs = gpd.sjoin(shapes, shapes, predicate="intersects")
-    neighbours: dict[str, set[str]] = {g: set() for g in shapes["group"]}
-    for left, right in zip(pairs["group_left"], pairs["group_right"], strict=True):
-        if left != right:
+    pairs = pairs[pairs["code_left"] != pairs["code_right"]]
+    return pd.DataFrame({"a": pairs["code_left"].to_numpy(), "b": pairs["code_right"].to_numpy()})
+
+
+def group_adjacency(communes: gpd.GeoDataFrame, groups: pd.Series,
+                    pairs: pd.DataFrame | None = None) -> dict[str, set[str]]:
+    """For each group, the groups it borders: those holding a neighbour of one of its communes
+    (`pairs`, from commune_neighbours, computed when not given)."""
+    pairs = commune_neighbours(communes) if pairs is None else pairs
+    of = groups.reindex(communes["code_insee"])
+    neighbours: dict[str, set[str]] = {g: set() for g in of.dropna().unique()}
+    for left, right in zip(of.reindex(pairs["a"]).to_numpy(), of.reindex(pairs["b"]).to_numpy(), strict=True):
+        if left != right and not pd.isna(left) and not pd.isna(right):
             neighbours[left].add(right)
     return neighbours

@@ -17,9 +17,9 @@ if level == COMMUNE_LEVEL:
 else:
     st.subheader(f"{ws.groupings[level].nunique()} groupes · {level}")
 
-fmap, legend = maps.territory_map(ui.topology(ws, COMMUNE_LEVEL), ws.communes, ws.groupings, level,
-                                  ui.group_colours(ws, level))
-state = ui.map_block(fmap, legend, f"territory-map-{level}", 560, ["last_active_drawing"])
+state = ui.map_block(ws, ("territoire", level),
+                     lambda: maps.territory_map(ui.topology(ws, COMMUNE_LEVEL), ws.communes, ws.groupings, level,
+                                                ui.group_colours(ws, level)), 560, clicks=["last_active_drawing"])
 
 code = maps.clicked_key(state)
 if code in ws.commune_names().index:

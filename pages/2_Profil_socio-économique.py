@@ -46,12 +46,12 @@ if partial:
 m3.metric("Valeurs masquées (secret)", secret)
 m4.metric("Valeurs non renseignées", unknown)
 
-fmap, legend = maps.profile_map(ui.topology(ws, level), profile, method)
-ui.map_block(fmap, legend, f"profile-map-{level}", 520, note=f"Source : {indicator.source} — millésime "
-                                                              f"{indicator.vintage}.")
+ui.map_block(ws, ("profil", indicator_id, level, method),
+             lambda: maps.profile_map(ui.topology(ws, level), profile, method), 520,
+             note=f"Source : {indicator.source} — millésime {indicator.vintage}.")
 
 st.subheader(f"Comparaison des territoires — {level_label}")
-st.altair_chart(comparison_chart(profile), width="stretch")
+ui.chart(ws, ("comparaison", indicator_id, level), lambda: comparison_chart(profile))
 
 st.subheader("Alertes")
 alerts = profile.alerts()

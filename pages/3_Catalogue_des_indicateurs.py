@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from diagnostic.errors import InputError
 from diagnostic.indicators import FAMILIES, missing_metadata, parse_decimal, with_thresholds
-from diagnostic.open_catalogue import catalogue_status, edit_indicator, remove_indicator
+from diagnostic.open_catalogue import edit_indicator, remove_indicator
 from diagnostic.workspace import save_secret_threshold, save_workspace_catalogue
 
 DIRECTIONS = {False: "Plus la valeur est basse, mieux c'est", True: "Plus la valeur est haute, mieux c'est",
@@ -36,7 +36,7 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 st.subheader("Données disponibles")
 st.caption("Pour chaque indicateur : s'il a des valeurs dans cet espace de travail, combien de communes et quelle "
            "part de la population elles couvrent, et son millésime.")
-ui.table(catalogue_status(ws).drop(columns="id"))
+ui.table(ui.cached_catalogue_status(ws).drop(columns="id"))
 
 st.subheader("Vos indicateurs")
 own = [i for i in ws.catalogue.values() if i.custom]

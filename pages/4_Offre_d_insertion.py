@@ -49,9 +49,8 @@ else:
     shown = filter_offer(ws.offer, chosen)
     st.metric("Services correspondant aux filtres", len(shown))
 
-    fmap, legend = maps.offer_map(ui.topology(ws, COMMUNE_LEVEL), ws.commune_names(), shown, themes)
-    # a new map for each selection, so that it is fitted to the département again
-    ui.map_block(fmap, legend, f"offer-map-{hash(str(chosen))}", 540,
+    ui.map_block(ws, ("offre", str(chosen)),
+                 lambda: maps.offer_map(ui.topology(ws, COMMUNE_LEVEL), ws.commune_names(), shown, themes), 540,
                  note="Cercle à bord pointillé : position approximative (centre de la commune). "
                       "Les nombres regroupent les services proches ; zoomez pour les séparer.")
 
@@ -66,7 +65,8 @@ else:
         measures = [m for m in MEASURES if m in table.columns]
         measure = st.radio("Mesure", measures, format_func=MEASURES.get, horizontal=True,
                            index=measures.index("per_10000"), key="offer-measure")
-        st.altair_chart(theme_heatmap(table, measure), width="stretch")
+        ui.chart(ws, ("carte-thematique", str(chosen), level, measure),
+                 lambda: theme_heatmap(table, measure))
         st.caption("En rouge : aucun service de la thématique dans le territoire. Un service compte "
                    "dans chacune de ses thématiques ; l'offre à distance n'est pas comptée ici.")
     else:

@@ -125,11 +125,12 @@ if n_sites:
 sites = suggest_sites(ws, result, int(n_sites), candidates) if n_sites else None
 is_mobility = params.is_mobility
 stops = result.stops if is_mobility else None
-fmap, legend = maps.coverage_map(ui.topology(ws, COMMUNE_LEVEL), result.communes, result.services, stops,
-                                 sites.candidates if sites is not None else None, target_label,
-                                 masked_target(result, ws).set_axis(result.communes["code_insee"]).astype(str),
-                                 class_labels(params))
-ui.map_block(fmap, legend, f"coverage-map-{hash(params)}-{n_sites}", 540)
+ui.map_block(ws, ("zones", params, n_sites,
+              None if candidates is None else candidates.to_json()),
+             lambda: maps.coverage_map(ui.topology(ws, COMMUNE_LEVEL), result.communes, result.services, stops,
+                                       sites.candidates if sites is not None else None, target_label,
+                                       masked_target(result, ws).set_axis(result.communes["code_insee"]).astype(str),
+                                       class_labels(params)), 540)
 
 with st.expander("Méthode et paramètres", expanded=False):
     st.text(result.describe())
@@ -152,7 +153,8 @@ if summary is not None:
 
 st.subheader("Répartition des temps d'accès au service le plus proche" if params.on_network
              else "Répartition des distances au service le plus proche")
-st.altair_chart(distance_chart(distance_distribution(result), class_labels(params)), width="stretch")
+ui.chart(ws, ("distances", params),
+         lambda: distance_chart(distance_distribution(result), class_labels(params)))
 
 with st.expander("Toutes les thématiques avec ces seuils"):
     wanted = not params.on_network or st.toggle("Calculer les temps de trajet de toutes les thématiques (quelques "

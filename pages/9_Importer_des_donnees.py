@@ -18,7 +18,7 @@ from diagnostic.indicators import (AGGREGATION_NONE, AGGREGATION_SUMS, AGGREGATI
                                    parse_decimal)
 from diagnostic.io.tables import read_table
 from diagnostic.open_catalogue import NewIndicator, add_indicator, columns_of
-from diagnostic.territory import COMMUNE_LEVEL, UNASSIGNED, WGS84, assign_group
+from diagnostic.territory import COMMUNE_LEVEL, UNASSIGNED, WGS84, assign_group, group_of
 from diagnostic.workspace import import_groupings, import_indicators, save_groupings
 
 ws = ui.setup("Importer des données")
@@ -199,8 +199,9 @@ with tab_draw:
         level = st.text_input("Nom du nouveau niveau", key="draw-new-level").strip()
     selected = st.session_state.setdefault("draw-list", [])
     shown_level = level if level and level != COMMUNE_LEVEL else "Nouveau niveau"
-    fmap, legend = maps.territory_map(ui.topology(ws, COMMUNE_LEVEL), ws.communes,
-                                      assign_group(ws.groupings, shown_level, SELECTION, selected), shown_level)
+    drawn = assign_group(ws.groupings, shown_level, SELECTION, selected)
+    fmap, legend = maps.territory_map(ui.topology(ws, COMMUNE_LEVEL), ws.communes, drawn, shown_level,
+                                      ui.colours_of(ws, group_of(ws.communes, drawn, shown_level)))
     col_map, col_legend = st.columns([4, 1])
     with col_map:
         state = st_folium(fmap, key="draw-map", height=480, use_container_width=True,

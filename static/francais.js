@@ -71,7 +71,7 @@
     [/^Press (⌘|Ctrl)\+Enter to (apply|submit form|submit)$/, (m, key) => `${key}+Entrée pour valider`],
   ];
   const ATTRIBUTES = ["placeholder", "aria-label", "title"];
-  const MAP_FRAME = /^streamlit_folium\./;
+  const MAP_FRAME = /^(streamlit_folium\.|st\.iframe$)/;  // the frames that hold maps
   const watched = new WeakSet();
 
   function french(text) {

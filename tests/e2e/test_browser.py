@@ -417,7 +417,7 @@ def test_a_real_insee_file_is_imported_through_the_upload_widget(real_data, brow
 
 ENGLISH = ["Upload", "Drag and drop", "per file", "Browse files", "Choose an option", "Choose options", "Select all",
            "No results", "None", "nan", "NaN", "Running", "Press Enter", "Download as", "Search", "Fullscreen",
-           "streamlit_folium", "Clear all", "Clear value", "files are not allowed", "or smaller", "Show data",
+           "streamlit_folium", "st.iframe", "Clear all", "Clear value", "files are not allowed", "or smaller", "Show data",
            "Close", "Copy to clipboard", "Add row", "Please wait", "undefined", "null", "True", "False"]
 ENGLISH_RE = re.compile(r"\b(" + "|".join(re.escape(w) for w in ENGLISH) + r")\b")
 
