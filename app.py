@@ -2,13 +2,15 @@
 
 import streamlit as st
 
-import ui
-from diagnostic.territory import levels
+# the title first: the page shows while the libraries and the workspace load
+st.set_page_config(page_title="Accueil · Diagnostic PTI", page_icon="🧭", layout="wide")
+st.title("Diagnostic territorial du Pacte territorial pour l'insertion")
+
+import ui  # noqa: E402
+from diagnostic.territory import levels  # noqa: E402
 
 ws = ui.setup("Accueil")
 level = ui.level_selector(ws)
-
-st.title("Diagnostic territorial du Pacte territorial pour l'insertion")
 if ws.fictional:
     st.info("Vous explorez le **département de démonstration** : communes, territoires et chiffres "
             "sont **fictifs**, générés par l'outil pour montrer ses fonctions.", icon=":material/info:")

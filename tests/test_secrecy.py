@@ -3,6 +3,7 @@ every level, as the CLI exports them), a linear programme written here — indep
 library's own audit — must not narrow any masked count below the protection range."""
 
 import csv
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,22 @@ def test_white_zones_and_offer_ratios_reveal_no_masked_count(tmp_path):
     rsa_counts = ws.values[ws.values["indicator"] == rsa.id].set_index("code_insee")["numerator"]
     table = theme_table(ws.offer, groups, ws.communes.set_index("code_insee")["population"], rsa_counts, secret)
     assert table.loc[table["territory"].isin(secret), "per_100_rsa"].isna().all()
+
+
+def test_a_remembered_protection_is_reused_but_never_trusted_when_it_hides_too_little(tmp_path, monkeypatch):
+    from diagnostic.secrecy import suppression
+    from diagnostic.secrecy.cells import indicator_cells
+    ws = load_workspace(DEMO_WORKSPACE)
+    cells = indicator_cells(ws, ws.catalogue["part_foyers_rsa"])
+    monkeypatch.setattr(suppression, "CACHE_DIR", tmp_path / "cache")
+    first = suppression.remembered_protection(cells, 5)
+    assert first == protect(cells, 5, 5) and len(list((tmp_path / "cache").glob("*.json"))) == 1
+    monkeypatch.setattr(suppression, "protect", lambda *a: pytest.fail("the audit ran again"))
+    assert suppression.remembered_protection(cells, 5) == first  # read back, the audit not redone
+    file = next((tmp_path / "cache").glob("*.json"))
+    file.write_text("[]", encoding="utf-8")  # a tampered file that hides nothing
+    monkeypatch.setattr(suppression, "protect", lambda *a: {("x", "recomputed")} | first)
+    assert ("x", "recomputed") in suppression.remembered_protection(cells, 5)  # not trusted: computed again
+    (tmp_path / "cache").chmod(0o777)  # a folder others may write to is never read
+    file.write_text(json.dumps(sorted(map(list, first))), encoding="utf-8")
+    assert ("x", "recomputed") in suppression.remembered_protection(cells, 5)

@@ -10,7 +10,12 @@ interval at least that wide (or its whole possible range, from 0 to its denomina
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +25,8 @@ from diagnostic.secrecy.cells import COMMUNE, Cells, indicator_cells
 SOURCE_RULES = {"CAF": 5, "CNAF": 5, "MSA": 5, "France Travail": 5, "DARES": 5, "Filosofi": 11}
 PROTECTION_RANGE = "seuil"  # the documented protection range: the threshold itself
 MAX_ROUNDS = 200
+CACHE_DIR = Path(os.environ.get("PTI_CACHE_DIR") or Path(tempfile.gettempdir()) / "pti-secret")
+CACHE_VERSION = 1  # raise when the suppression method changes: earlier results are then ignored
 
 
 def source_threshold(indicator) -> int:
@@ -44,13 +51,52 @@ class Protection:
 
 
 def protected_cells(ws, indicator) -> Protection:
-    """The protected set of an indicator of the workspace, computed once per loaded version."""
+    """The protected set of an indicator of the workspace, computed once per loaded version (and
+    kept on disk for the same cells and threshold: a server restart does not redo the audit)."""
     key = ("secrecy", indicator.id)
     if key not in ws.memo:
         threshold = max(ws.secret_threshold, source_threshold(indicator))
         cells = indicator_cells(ws, indicator)
-        ws.memo[key] = Protection(cells, protect(cells, threshold, threshold), threshold)
+        ws.memo[key] = Protection(cells, remembered_protection(cells, threshold), threshold)
     return ws.memo[key]
+
+
+def remembered_protection(cells: Cells, threshold: float) -> set[tuple[str, str]]:
+    """`protect(cells, threshold, threshold)`, read back from a file named by the hash of every input
+    (numerators, denominators, published sums, threshold, method version) when it was computed before;
+    the file lives in a folder of the server's user that nobody else may write (checked before it
+    is trusted), never in a workspace, and is used only if it hides at least the primary cells."""
+    digest = hashlib.sha256(json.dumps([CACHE_VERSION, threshold, list(cells.codes),
+                                        np.nan_to_num(cells.numerators, nan=-1).tolist(),
+                                        np.nan_to_num(cells.denominators, nan=-1).tolist(),
+                                        sorted([list(name), members.tolist()] for name, members in cells.sums.items())]
+                                       ).encode()).hexdigest()
+    file = CACHE_DIR / f"{digest}.json"
+    primary = {name for name in cells.sums if 0 < cells.value(name) < threshold}
+    try:
+        if _private(CACHE_DIR):
+            hidden = {tuple(name) for name in json.loads(file.read_text(encoding="utf-8"))}
+            if primary <= hidden:
+                return hidden
+    except (OSError, ValueError, TypeError):
+        pass
+    hidden = protect(cells, threshold, threshold)
+    try:
+        CACHE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(CACHE_DIR):
+            return hidden
+        partial = file.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(sorted(map(list, hidden))), encoding="utf-8")
+        partial.replace(file)  # whole or not at all
+    except OSError:
+        pass  # a read-only temporary folder: computed again next time
+    return hidden
+
+
+def _private(folder: Path) -> bool:
+    """The folder belongs to this process's user and nobody else may write to it."""
+    info = folder.stat()
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def protect(cells: Cells, threshold: float, protection: float) -> set[tuple[str, str]]:
