@@ -32,6 +32,23 @@ PAGES = ["app.py", "pages/1_Territoire.py", "pages/2_Profil_socio-économique.py
          "pages/3_Catalogue_des_indicateurs.py"]
 
 
+def alone_paint(browser, url: str, html: str, expected_paths: int) -> float:
+    """Seconds from its own start to every path drawn, for the map document opened on its own
+    (served by the same server, so that its scripts come from the same place)."""
+    file = ROOT / "static" / "_banc_carte.html"
+    file.write_text(html, encoding="utf-8")
+    try:
+        page = browser.new_page(viewport={"width": 1100, "height": 520})
+        page.goto(f"{url}/app/static/{file.name}")
+        drawn = page.wait_for_function(
+            f"() => document.querySelectorAll('path.leaflet-interactive').length >= {expected_paths}"
+            " && performance.now()", timeout=60_000).json_value() / 1000
+        page.close()
+        return drawn
+    finally:
+        file.unlink(missing_ok=True)
+
+
 def map_payload(ws) -> tuple[int, int]:
     """Bytes of the Profil map at commune level as the page builds it, and a naive folium layer."""
     profile = indicator_profile(ws, "part_foyers_rsa", "commune")
@@ -110,6 +127,17 @@ def main() -> None:
                       f"cadre de la carte {cold_frame:.2f} s")
                 print(f"Carte du profil une fois en cache (médiane de 5) : cadre de la carte jusqu'aux "
                       f"{N_COMMUNES} tracés {frame_s:.2f} s ; page entière {page_s:.2f} s")
+                profile = indicator_profile(ws, "part_foyers_rsa", "commune")
+                html = maps.profile_map(encode(display_geometry(ws.communes), "code_insee"), profile,
+                                        "seuils")[0].get_root().render()
+                in_page, alone = [], []
+                for _ in range(5):  # interleaved: the map in its page, then the same document alone
+                    in_page.append(paint_time(browser.new_page(viewport={"width": 1400, "height": 1000}),
+                                              profil, N_COMMUNES)[1])
+                    alone.append(alone_paint(browser, url, html, N_COMMUNES))
+                mine, theirs = sorted(in_page)[2], sorted(alone)[2]
+                print(f"Carte dans la page (cadre → {N_COMMUNES} tracés) {mine:.2f} s — le même document seul "
+                      f"{theirs:.2f} s — rapport {mine / theirs:.2f} (budget 1,3)")
             browser.close()
 
         for page, seconds in apptest_warm(workspace).items():
