@@ -324,9 +324,8 @@ def group_label_points(communes: gpd.GeoDataFrame, groups: pd.Series) -> list[tu
     frame = pd.DataFrame({"x": points.x.to_numpy(), "y": points.y.to_numpy(),
                           "w": communes["population"].to_numpy(), "group": groups.to_numpy()})
     spots = []
-    order = frame.groupby("group")["w"].sum().sort_values(ascending=False, kind="stable").index
-    for name in order:  # the largest groups first: they keep their name when two would overlap
-        members = frame[frame["group"] == name]
+    # the largest groups first: they keep their name when two would overlap
+    for _, members in sorted(frame.groupby("group"), key=lambda item: -item[1]["w"].sum()):
         cx = (members["x"] * members["w"]).sum() / members["w"].sum()
         cy = (members["y"] * members["w"]).sum() / members["w"].sum()
         nearest = ((members["x"] - cx) ** 2 + (members["y"] - cy) ** 2).idxmin()

@@ -4,7 +4,6 @@ public-transport feeds (GTFS)."""
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 import ui
 from diagnostic import maps
@@ -200,14 +199,9 @@ with tab_draw:
     selected = st.session_state.setdefault("draw-list", [])
     shown_level = level if level and level != COMMUNE_LEVEL else "Nouveau niveau"
     drawn = assign_group(ws.groupings, shown_level, SELECTION, selected)
-    fmap, legend = maps.territory_map(ui.topology(ws, COMMUNE_LEVEL), ws.communes, drawn, shown_level,
-                                      ui.colours_of(ws, group_of(ws.communes, drawn, shown_level)))
-    col_map, col_legend = st.columns([4, 1])
-    with col_map:
-        state = st_folium(fmap, key="draw-map", height=480, use_container_width=True,
-                          returned_objects=["last_active_drawing"])
-    with col_legend:
-        ui.legend(legend)
+    state = ui.map_block(ws, ("dessin",), lambda: maps.territory_map(
+        ui.topology(ws, COMMUNE_LEVEL), ws.communes, drawn, shown_level,
+        ui.colours_of(ws, group_of(ws.communes, drawn, shown_level))), 480, clicks=["last_active_drawing"])
     clicked = maps.clicked_key(state)
     if clicked in names.index and st.session_state.get("draw-last-click") != clicked:
         st.session_state["draw-last-click"] = clicked

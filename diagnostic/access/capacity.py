@@ -1,9 +1,10 @@
 """Capacity-aware access: the two-step floating catchment area (2SFCA) index.
 
-By crow-fly, every service within reach counts fully. On the network, in minutes from each
-commune's population point as the DREES accessibility index (APL) does with road times, a service
-counts with a step decay of the travel time: fully up to half the threshold, 0.66 up to three
-quarters, 0.33 up to the threshold, not beyond (for 20 minutes: the APL's 10, 15 and 20 minutes).
+By crow-fly, from each commune's population point, every service within reach counts fully. On the
+network, in minutes from where people live (the Filosofi cells, else the commune points), a service
+counts with the step decay of the DREES accessibility index (APL): fully up to half the threshold,
+0.66 up to three quarters, 0.33 up to the threshold, not beyond (for 20 minutes: the APL's 10, 15 and
+20 minutes).
 """
 
 from __future__ import annotations

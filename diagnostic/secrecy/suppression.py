@@ -72,7 +72,7 @@ def remembered_protection(cells: Cells, threshold: float) -> set[tuple[str, str]
                                         sorted([list(name), members.tolist()] for name, members in cells.sums.items())]
                                        ).encode()).hexdigest()
     file = CACHE_DIR / f"{digest}.json"
-    primary = {name for name in cells.sums if 0 < cells.value(name) < threshold}
+    primary = primary_cells(cells, threshold)
     try:
         if _private(CACHE_DIR):
             hidden = {tuple(name) for name in json.loads(file.read_text(encoding="utf-8"))}
@@ -99,12 +99,16 @@ def _private(folder: Path) -> bool:
     return info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
+def primary_cells(cells: Cells, threshold: float) -> set[tuple[str, str]]:
+    """The published sums holding a count from 1 to the threshold − 1: hidden first."""
+    return {name for name in cells.sums if 0 < cells.value(name) < threshold}
+
+
 def protect(cells: Cells, threshold: float, protection: float) -> set[tuple[str, str]]:
     """Hidden cells: primary ones, then complements until every hidden cell's interval is at least
     `protection` wide (a quick pass first, so that no published sum has a single hidden part, then
     the linear-programming audit until nothing fails)."""
-    values = {name: cells.value(name) for name in cells.sums}
-    hidden = {name for name, v in values.items() if 0 < v < threshold}
+    hidden = primary_cells(cells, threshold)
     _no_lone_part(cells, hidden, protection)
     pending = set(hidden)  # hiding more only widens intervals: a cell that passed keeps passing
     for _ in range(MAX_ROUNDS):

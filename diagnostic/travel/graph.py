@@ -61,7 +61,7 @@ class RoadGraph:
 
     def __init__(self, prefix: Path):
         prefix = Path(prefix)
-        part = lambda ext, name, dtype: np.frombuffer(_member(prefix.with_suffix(f".osrm.{ext}"), name), dtype)  # noqa: E731
+        part = lambda ext, name, dtype: np.frombuffer(_members(prefix.with_suffix(f".osrm.{ext}"), name)[0], dtype)  # noqa: E731
         self.durations = part("enw", "/extractor/edge_based_node_durations", "<i4").astype(float)
         edges = part("ebg", "/common/edge_based_edge_list", EDGE)
         edges = edges[(edges["flags"] >> 30) & 1 == 1]  # a graph without turns holds one blank edge
@@ -75,10 +75,12 @@ class RoadGraph:
         self._segments(prefix, part)
 
     def _segments(self, prefix: Path, part) -> None:
-        index = part("geometry", "/common/segment_data/index", "<u4").astype(np.int64)
-        count = len(part("geometry", "/common/segment_data/nodes", "<u4"))
-        forward = _unpack(_member(prefix.with_suffix(".osrm.geometry"), "/common/segment_data/forward_durations/packed"), count)
-        reverse = _unpack(_member(prefix.with_suffix(".osrm.geometry"), "/common/segment_data/reverse_durations/packed"), count)
+        index, count, forward, reverse = _members(
+            prefix.with_suffix(".osrm.geometry"), "/common/segment_data/index", "/common/segment_data/nodes.meta",
+            "/common/segment_data/forward_durations/packed", "/common/segment_data/reverse_durations/packed")
+        index = np.frombuffer(index, "<u4").astype(np.int64)
+        count = int(np.frombuffer(count, "<u8")[0])  # the number of geometry nodes, from its .meta
+        forward, reverse = _unpack(forward, count), _unpack(reverse, count)
         nodes = part("ebg_nodes", "/common/ebg_node_data/nodes", "<u4").reshape(-1, 3)
         coords = part("nbg_nodes", "/common/nbn_data/coordinates", "<i4").reshape(-1, 2) / 1e6
         segments = np.fromfile(prefix.with_suffix(".osrm.fileIndex"), SEGMENT)
@@ -127,8 +129,8 @@ class RoadGraph:
         candidates = self._owner[near.reshape(len(xy), k)]
         a, b = self.seg_a[candidates], self.seg_b[candidates]
         ab = b - a
-        t = np.clip(np.einsum("nkd,nkd->nk", xy[:, None, :] - a, ab) / np.maximum(np.einsum("nkd,nkd->nk", ab, ab), 1e-9),
-                    0, 1)
+        along = np.einsum("nkd,nkd->nk", xy[:, None, :] - a, ab)
+        t = np.clip(along / np.maximum(np.einsum("nkd,nkd->nk", ab, ab), 1e-9), 0, 1)
         ranked = np.hypot(*(a + ab * t[..., None] - xy[:, None, :]).transpose(2, 0, 1))
         best = np.argmin(ranked, axis=1)
         rows = np.arange(len(xy))
@@ -187,8 +189,8 @@ def ahead_on_stretch(points: Snap, seeds: Snap, extra: np.ndarray) -> tuple[np.n
 
 def _ground_m(xy: np.ndarray, other: np.ndarray) -> np.ndarray:
     """Great-circle metres between Web Mercator points, as OSRM reports a snap."""
-    lon1, lat1, lon2, lat2 = (c for p in (xy, other) for c in (p[:, 0] / MERCATOR_M,
-                                                                2 * np.arctan(np.exp(p[:, 1] / MERCATOR_M)) - np.pi / 2))
+    lon1, lat1, lon2, lat2 = (c for p in (xy, other)
+                              for c in (p[:, 0] / MERCATOR_M, 2 * np.arctan(np.exp(p[:, 1] / MERCATOR_M)) - np.pi / 2))
     h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(h))
 
@@ -201,9 +203,10 @@ def _stack(base: csr_matrix, extra: csr_matrix) -> csr_matrix:
                       shape=(size, size))
 
 
-def _member(path: Path, name: str) -> bytes:
+def _members(path: Path, *names: str) -> list[bytes]:
+    """The named members of one of OSRM's files (tar archives), read in one opening."""
     with tarfile.open(path) as tar:
-        return tar.extractfile(tar.getmember(name)).read()
+        return [tar.extractfile(tar.getmember(name)).read() for name in names]
 
 
 def _unpack(data: bytes, count: int, bits: int = DURATION_BITS) -> np.ndarray:

@@ -3,8 +3,9 @@
 `import_roads` keeps the ways of the extract that reach the territory plus a margin (pyosmium),
 prepares a car graph and a walking graph with OSRM (extract, partition, customize: the MLD
 pipeline), and stores them in ``reseau/`` with the extract's date. Times are searched on the graph
-the extract step writes (`graph.py`); the MLD files keep the network answerable by OSRM itself. The new network is built in a
-staging folder and replaces the old one whole, so a failure leaves the workspace as it was.
+the extract step writes (`graph.py`); the MLD files keep the network answerable by OSRM itself.
+The new network is built in a staging folder and replaces the old one whole, so a failure leaves
+the workspace as it was.
 """
 
 from __future__ import annotations
@@ -171,8 +172,9 @@ def clip(pbf: Path, out: Path, bbox: tuple[float, float, float, float], name: st
         stamp = header.get("osmosis_replication_timestamp") or header.get("timestamp") or ""
         reader.close()
         with osmium.BackReferenceWriter(str(out), ref_src=str(pbf), overwrite=True) as writer:
-            processor = (osmium.FileProcessor(str(pbf), osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION)
-                         .with_locations().with_filter(osmium.filter.EntityFilter(osmium.osm.WAY | osmium.osm.RELATION)))
+            wanted = osmium.osm.WAY | osmium.osm.RELATION
+            processor = (osmium.FileProcessor(str(pbf), osmium.osm.NODE | wanted).with_locations()
+                         .with_filter(osmium.filter.EntityFilter(wanted)))
             for item in processor:  # ways come before relations in an extract
                 if item.is_way() and "highway" in item.tags and _reaches(item, west, south, east, north):
                     writer.add_way(item)
