@@ -2,8 +2,9 @@
 
 Each measure is a whole process (imports included), run in turn with its anchor 3 times: the demo's
 full PDF annex, and a plain document with, on each page, a heading, a paragraph and a 25-row table.
-Prints medians of time and peak memory and their ratios, then the Excel workbook and the CSV files.
-Run: .venv/bin/python bench/bench_export.py [runs]
+Prints medians of time and peak memory and their ratios, then the Excel workbook and the CSV files;
+with --communes N…, the annex of generated départements of about N communes beside the demo's.
+Run: .venv/bin/python bench/bench_export.py [runs] [--communes 800 2300]
 """
 
 from __future__ import annotations
@@ -24,15 +25,15 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def annex() -> dict:
-    """The demo's annex in this process: seconds, peak memory and page count."""
+def annex(path: str | None = None) -> dict:
+    """The annex of a workspace (the demo's by default) in this process: seconds, peak memory, pages."""
     start = time.perf_counter()
     sys.path.insert(0, str(ROOT))
     from diagnostic.export.annex import AnnexChoice
     from diagnostic.export.pdf import annex_pdf
     from diagnostic.workspace import load_workspace
 
-    pdf = annex_pdf(load_workspace(), AnnexChoice("Territoire d'action sociale"))
+    pdf = annex_pdf(load_workspace(path), AnnexChoice("Territoire d'action sociale"))
     seconds, mib = time.perf_counter() - start, peak_mib()
     with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
         file.write(pdf)
@@ -59,6 +60,27 @@ def measured(*args: str) -> dict:
     """One run of this script in its own process."""
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def sizes(runs: int, wanted: list[int]) -> None:
+    """The annex of generated départements beside the demo's, in turn, medians of `runs`."""
+    sys.path.insert(0, str(ROOT))
+    from diagnostic.demo import write_demo
+    from diagnostic.workspace import load_workspace
+
+    with tempfile.TemporaryDirectory() as folder:
+        for n in wanted:
+            path = Path(folder) / f"dep{n}"
+            write_demo(path, n_communes=n, seed=7)
+            communes = len(load_workspace(path).communes)
+            demo, big = [], []
+            for _ in range(runs):
+                demo.append(measured("--annex"))
+                big.append(measured("--annex", str(path)))
+            for key, unit in (("seconds", "s"), ("mib", "Mio")):
+                mine, theirs = statistics.median(r[key] for r in big), statistics.median(r[key] for r in demo)
+                print(f"Annexe PDF d'un département de {communes} communes ({big[0]['pages']} pages), {key} : "
+                      f"{mine:.2f} {unit} — démo {theirs:.2f} {unit} — rapport {mine / theirs:.2f}")
 
 
 def main(runs: int) -> None:
@@ -88,8 +110,14 @@ def main(runs: int) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--annex"]:
-        print(json.dumps(annex()))
+        print(json.dumps(annex(*sys.argv[2:3])))
     elif sys.argv[1:2] == ["--plain"]:
         print(json.dumps(plain(int(sys.argv[2]))))
     else:
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+        args = sys.argv[1:]
+        wanted = [int(n) for n in args[args.index("--communes") + 1:]] if "--communes" in args else []
+        count = int(args[0]) if args and args[0].isdigit() else 3
+        if wanted:
+            sizes(count, wanted)
+        else:
+            main(count)

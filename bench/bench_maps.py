@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 import folium  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from diagnostic import maps  # noqa: E402
+from diagnostic.maps import leaflet  # noqa: E402
 from diagnostic.demo import write_demo  # noqa: E402
 from diagnostic.profile import indicator_profile  # noqa: E402
 from diagnostic.territory import display_geometry  # noqa: E402
@@ -52,7 +52,7 @@ def alone_paint(browser, url: str, html: str, expected_paths: int) -> float:
 def map_payload(ws) -> tuple[int, int]:
     """Bytes of the Profil map at commune level as the page builds it, and a naive folium layer."""
     profile = indicator_profile(ws, "part_foyers_rsa", "commune")
-    ours, _ = maps.profile_map(encode(display_geometry(ws.communes), "code_insee"), profile, "seuils")
+    ours, _ = leaflet.profile_map(encode(display_geometry(ws.communes), "code_insee"), profile, "seuils")
     naive = folium.Map()
     folium.GeoJson(ws.communes.merge(profile.table[["value"]], left_on="code_insee", right_index=True)
                    .to_json(), style_function=lambda f: {"fillColor": "#f00"},
@@ -128,8 +128,8 @@ def main() -> None:
                 print(f"Carte du profil une fois en cache (médiane de 5) : cadre de la carte jusqu'aux "
                       f"{N_COMMUNES} tracés {frame_s:.2f} s ; page entière {page_s:.2f} s")
                 profile = indicator_profile(ws, "part_foyers_rsa", "commune")
-                html = maps.profile_map(encode(display_geometry(ws.communes), "code_insee"), profile,
-                                        "seuils")[0].get_root().render()
+                html = leaflet.profile_map(encode(display_geometry(ws.communes), "code_insee"), profile,
+                                          "seuils")[0].get_root().render()
                 in_page, alone = [], []
                 for _ in range(5):  # interleaved: the map in its page, then the same document alone
                     in_page.append(paint_time(browser.new_page(viewport={"width": 1400, "height": 1000}),

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from diagnostic import maps
+from diagnostic.maps import leaflet
 from diagnostic.indicators import fmt_number
 from diagnostic.territory import COMMUNE_LEVEL
 
@@ -18,10 +18,10 @@ else:
     st.subheader(f"{ws.groupings[level].nunique()} groupes · {level}")
 
 state = ui.map_block(ws, ("territoire", level),
-                     lambda: maps.territory_map(ui.topology(ws, COMMUNE_LEVEL), ws.communes, ws.groupings, level,
+                     lambda: leaflet.territory_map(ui.topology(ws, COMMUNE_LEVEL), ws.communes, ws.groupings, level,
                                                 ui.group_colours(ws, level)), 560, clicks=["last_active_drawing"])
 
-code = maps.clicked_key(state)
+code = leaflet.clicked_key(state)
 if code in ws.commune_names().index:
     commune = ws.communes.set_index("code_insee").loc[code]
     st.subheader(f"{commune['name']} ({code})")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from diagnostic import maps
+from diagnostic.maps import leaflet
 from diagnostic.charts import comparison_chart
 from diagnostic.indicators import FAMILIES, MIN_POPULATION_SHARE, STATUS_PARTIAL, fmt_number
 from diagnostic.territory import COMMUNE_LEVEL
@@ -47,7 +47,7 @@ m3.metric("Valeurs masquées (secret)", secret)
 m4.metric("Valeurs non renseignées", unknown)
 
 ui.map_block(ws, ("profil", indicator_id, level, method),
-             lambda: maps.profile_map(ui.topology(ws, level), profile, method), 520,
+             lambda: leaflet.profile_map(ui.topology(ws, level), profile, method), 520,
              note=f"Source : {indicator.source} — millésime {indicator.vintage}.")
 
 st.subheader(f"Comparaison des territoires — {level_label}")

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from diagnostic import maps
+from diagnostic.maps import leaflet
 from diagnostic.charts import MEASURES, theme_heatmap
 from diagnostic.errors import InputError
 from diagnostic.io.offer_files import FIELD_LABELS, FORMATS, FileDefaults, detect_format, guess_mapping, read_any
@@ -50,7 +50,7 @@ else:
     st.metric("Services correspondant aux filtres", len(shown))
 
     ui.map_block(ws, ("offre", str(chosen)),
-                 lambda: maps.offer_map(ui.topology(ws, COMMUNE_LEVEL), ws.commune_names(), shown, themes), 540,
+                 lambda: leaflet.offer_map(ui.topology(ws, COMMUNE_LEVEL), ws.commune_names(), shown, themes), 540,
                  note="Cercle à bord pointillé : position approximative (centre de la commune). "
                       "Les nombres regroupent les services proches ; zoomez pour les séparer.")
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from diagnostic.charts import distance_chart
-from diagnostic import maps
+from diagnostic.maps import leaflet
 from diagnostic.access.capacity import capacity_access, capacity_by_territory
 from diagnostic.access.siting import read_candidates, suggest_sites
 from diagnostic.access.white_zones import (CROW_FLY, MIN_DEPARTURES, MOBILITY, MODES, WALK_M, WALK_MINUTES,
@@ -127,7 +127,7 @@ is_mobility = params.is_mobility
 stops = result.stops if is_mobility else None
 ui.map_block(ws, ("zones", params, n_sites,
               None if candidates is None else candidates.to_json()),
-             lambda: maps.coverage_map(ui.topology(ws, COMMUNE_LEVEL), result.communes, result.services, stops,
+             lambda: leaflet.coverage_map(ui.topology(ws, COMMUNE_LEVEL), result.communes, result.services, stops,
                                        sites.candidates if sites is not None else None, target_label,
                                        masked_target(result, ws).set_axis(result.communes["code_insee"]).astype(str),
                                        class_labels(params)), 540)

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from diagnostic import maps
+from diagnostic.maps import leaflet
 from diagnostic.access.grid import grid_info, import_grid
 from diagnostic.access.transit import import_gtfs
 from diagnostic.travel.network import import_roads, network_info
@@ -199,10 +199,10 @@ with tab_draw:
     selected = st.session_state.setdefault("draw-list", [])
     shown_level = level if level and level != COMMUNE_LEVEL else "Nouveau niveau"
     drawn = assign_group(ws.groupings, shown_level, SELECTION, selected)
-    state = ui.map_block(ws, ("dessin",), lambda: maps.territory_map(
+    state = ui.map_block(ws, ("dessin",), lambda: leaflet.territory_map(
         ui.topology(ws, COMMUNE_LEVEL), ws.communes, drawn, shown_level,
         ui.colours_of(ws, group_of(ws.communes, drawn, shown_level))), 480, clicks=["last_active_drawing"])
-    clicked = maps.clicked_key(state)
+    clicked = leaflet.clicked_key(state)
     if clicked in names.index and st.session_state.get("draw-last-click") != clicked:
         st.session_state["draw-last-click"] = clicked
         if clicked not in selected:

@@ -203,5 +203,5 @@ def test_a_huge_offer_is_listed_partly_in_the_pdf_and_whole_elsewhere(demo_copy)
     blocks = pdf.offer_blocks(ws, ws.communes, [AnnexTable("offre_liste", "offre", "Liste", rows, "Sources.")],
                               {"borders": None, "highlight": None})
     listing = blocks[-1]
-    assert listing["table"].count("<tr>") <= pdf.MAX_PDF_LIST + 1
+    assert listing["listing"].count("<li>") == pdf.MAX_PDF_LIST
     assert "liste complète est dans l'export Excel et CSV" in listing["note"]

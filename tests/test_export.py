@@ -137,6 +137,27 @@ def test_pdf_annex_is_tagged_in_french_with_its_title(annex):
     assert b"pdfuaid" in objects  # declared PDF/UA in its metadata
 
 
+def test_pdf_maps_and_charts_carry_their_text_alternative(ws, annex):
+    """Each drawing is a tagged figure whose alternative text says what it shows (read aloud by
+    screen readers): the maps their title and legend, the charts what their bars are."""
+    objects = b"".join(_inflated(annex.read_bytes()))
+    alts = [bytes.fromhex(h.decode()).decode("utf-16") for h in re.findall(rb"/Alt <([0-9a-f]+)>", objects)]
+    maps, charts = [a for a in alts if a.startswith("Carte : ")], [a for a in alts if a.startswith("Graphique : ")]
+    assert len(maps) >= 5 and len(charts) >= 3, alts
+    rsa = ws.catalogue["part_foyers_rsa"].label
+    assert any(rsa in a and "secret statistique ou non renseigné" in a for a in maps), maps
+    assert any("Territoire de Brivezac" in a for a in maps)  # the groups named in the territory map's legend
+
+
+def test_a_table_wider_than_the_page_is_cut_into_tables_that_fit():
+    from diagnostic.export.pdf import MAX_COLUMNS, html_table
+    frame = pd.DataFrame({"Territoire": ["A", "B"], **{f"Thème {i}": [i, i + 1] for i in range(17)}})
+    tables = re.findall(r"<table.*?</table>", html_table(frame))
+    assert len(tables) == 2
+    assert all(t.count("<th>") <= MAX_COLUMNS and "<th>Territoire</th>" in t for t in tables)
+    assert sum(t.count("<th>") - 1 for t in tables) == 17  # every theme column printed once
+
+
 def _inflated(raw: bytes):
     """The decompressed streams of a PDF (its catalogue sits in a compressed object stream)."""
     for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", raw, re.S):

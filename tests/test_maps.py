@@ -9,6 +9,7 @@ import shapely
 from shapely.geometry import box
 
 from diagnostic import maps
+from diagnostic.maps import leaflet
 from diagnostic.territory import LAMBERT93, display_geometry
 from diagnostic.topology import encode
 from diagnostic.workspace import DEMO_WORKSPACE, load_workspace
@@ -26,9 +27,9 @@ def render(fmap) -> str:
 
 def test_map_uses_no_cdn_and_no_tiles(demo):
     ws, topo = demo
-    html = render(maps.choropleth(topo, ws.communes.set_index("code_insee")["population"], [500],
+    html = render(leaflet.choropleth(topo, ws.communes.set_index("code_insee")["population"], [500],
                                   ["#aaaaaa", "#bbbbbb"], {"Commune": ws.commune_names()}))
-    assert maps.LEAFLET_JS in html and maps.TOPOJSON_JS in html
+    assert leaflet.LEAFLET_JS in html and leaflet.TOPOJSON_JS in html
     assert "cdn." not in html and "tile.openstreetmap" not in html and "code.jquery" not in html
 
 
@@ -36,7 +37,7 @@ def test_user_text_is_escaped_in_tooltips(demo):
     ws, topo = demo
     names = ws.commune_names().copy()
     names.iloc[0] = '</script><img src=x onerror="alert(1)">'
-    html = render(maps.choropleth(topo, pd.Series(dtype=float), [], ["#aaaaaa"], {"Commune": names}))
+    html = render(leaflet.choropleth(topo, pd.Series(dtype=float), [], ["#aaaaaa"], {"Commune": names}))
     assert "<img src=x" not in html and "</script><img" not in html
     assert "&lt;/script&gt;&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
 
@@ -112,14 +113,14 @@ def test_class_labels_and_colours():
 
 
 def test_click_returns_feature_id():
-    assert maps.clicked_key({"last_active_drawing": {"id": "00012", "properties": {}}}) == "00012"
-    assert maps.clicked_key(None) is None
+    assert leaflet.clicked_key({"last_active_drawing": {"id": "00012", "properties": {}}}) == "00012"
+    assert leaflet.clicked_key(None) is None
 
 
 def test_missing_values_get_the_no_data_class(demo):
     ws, topo = demo
     values = pd.Series({"00001": float("nan"), "00002": 10.0})
-    html = render(maps.choropleth(topo, values, [5], ["#111111", "#222222"], {"x": values.astype(str)}))
+    html = render(leaflet.choropleth(topo, values, [5], ["#111111", "#222222"], {"x": values.astype(str)}))
     assert json.dumps(["#111111", "#222222", maps.NO_DATA_COLOUR]) in html
     assert '"id":"00001","properties":{"c":2' in html and '"id":"00002","properties":{"c":1' in html
 
@@ -127,9 +128,9 @@ def test_missing_values_get_the_no_data_class(demo):
 def test_group_borders_are_drawn_only_when_groups_are_given(demo):
     ws, topo = demo
     groups = ws.groupings["EPCI"]
-    with_groups = render(maps.choropleth(topo, pd.Series(dtype=float), [], ["#aaaaaa"], {},
+    with_groups = render(leaflet.choropleth(topo, pd.Series(dtype=float), [], ["#aaaaaa"], {},
                                          groups=groups))
-    without = render(maps.choropleth(topo, pd.Series(dtype=float), [], ["#aaaaaa"], {}))
+    without = render(leaflet.choropleth(topo, pd.Series(dtype=float), [], ["#aaaaaa"], {}))
     assert "a.properties.g !== b.properties.g" in with_groups
     assert "a.properties.g !== b.properties.g" not in without
     assert '"g":' in with_groups and '"g":' not in without

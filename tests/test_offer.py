@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from diagnostic.errors import InputError
-from diagnostic.maps import service_popup
+from diagnostic.maps.leaflet import service_popup
 from diagnostic.offer import OfferFilter, filter_offer, merge_offer, read_offer, theme_table, update_records
 from diagnostic.offer_import import import_offer
 from diagnostic.workspace import load_workspace

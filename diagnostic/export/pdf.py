@@ -16,12 +16,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from diagnostic import maps
 from diagnostic.export.annex import SECTIONS, AnnexChoice, AnnexTable, annex_tables
-from diagnostic.export.svg import HATCH_CSS, svg_bar_chart, svg_map
+from diagnostic.export.svg import HATCH_CSS, as_image, print_shapes, svg_bar_chart, svg_map
 from diagnostic.access.white_zones import class_labels
 from diagnostic.indicators import class_breaks, classify, fmt_number, french_date
 from diagnostic.io.text import clean_text
 from diagnostic.profile import KEY_INDICATORS
-from diagnostic.territory import COMMUNE_LEVEL, display_geometry, group_geometry, group_of
+from diagnostic.territory import COMMUNE_LEVEL, group_geometry, group_of
 from diagnostic.themes import theme_labels, top_theme
 
 TITLE = "Annexe au pacte territorial pour l'insertion — Diagnostic partagé"
@@ -30,11 +30,17 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 MAX_PDF_LIST = 1_500  # services listed in the printable annex (about 40 pages)
 POINTS_PER_MAP = 20_000  # services drawn on the printable map
+MAX_COLUMNS = 10  # columns of a printed table that fit the width of an A4 page
 
 
-def html_table(frame: pd.DataFrame, css: str = "") -> str:
+def html_table(frame: pd.DataFrame) -> str:
     """A DataFrame as an HTML table: texts escaped, numbers written the French way; a table of many
-    columns is set in smaller type so that it fits the page."""
+    columns is set in smaller type so that it fits the page, and beyond `MAX_COLUMNS` it is cut into
+    several tables one under the other, each starting with the first column (nothing runs off the page)."""
+    if len(frame.columns) > MAX_COLUMNS:
+        first, rest = frame.iloc[:, :1], frame.columns[1:]
+        step = MAX_COLUMNS - 1
+        return "".join(html_table(pd.concat([first, frame[rest[i:i + step]]], axis=1)) for i in range(0, len(rest), step))
     head = "".join(f"<th>{html.escape(printable(c))}</th>" for c in frame.columns)
     body = []
     for values in frame.itertuples(index=False):
@@ -47,8 +53,23 @@ def html_table(frame: pd.DataFrame, css: str = "") -> str:
             else:
                 cells.append(f"<td>{html.escape(printable(value))}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
-    css = " ".join(c for c in (css, "wide" if len(frame.columns) > 7 else "") if c)
+    css = "wide" if len(frame.columns) > 7 else ""
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def html_listing(services: pd.DataFrame) -> str:
+    """The services as a printed list, one entry each: its name in bold, then its structure, commune
+    and date of update, its themes below (a list reads better on paper than a table of wrapped cells,
+    screen readers announce it as a list, and it is typeset in a third of the time)."""
+    items = []
+    for name, structure, themes, commune, updated in services[
+            ["Service", "Structure", "Thématiques", "Commune", "Mise à jour"]].itertuples(index=False):
+        date = printable(updated)
+        facts = [printable(structure), printable(commune), f"mise à jour : {date}" if date else "mise à jour inconnue"]
+        line = " · ".join(html.escape(f) for f in facts if f)
+        items.append(f"<li><strong>{html.escape(printable(name))}</strong> — {line}"
+                     + (f"<br>{html.escape(printable(themes))}" if printable(themes) else "") + "</li>")
+    return f'<ul class="services">{"".join(items)}</ul>'
 
 
 def printable(value) -> str:
@@ -96,7 +117,7 @@ def build_sections(ws, choice: AnnexChoice, store=None) -> list[dict]:
     by_section: dict[str, list[AnnexTable]] = {}
     for table in tables:
         by_section.setdefault(table.section, []).append(table)
-    communes = display_geometry(ws.communes, tolerance_m=250)  # printed small: coarser is enough
+    communes = print_shapes(ws.communes)
     level = choice.level
     grouped = level != COMMUNE_LEVEL and len(ws.groupings.columns) > 0
     shapes = group_geometry(communes, ws.groupings, level) if grouped else communes
@@ -129,8 +150,21 @@ def build_sections(ws, choice: AnnexChoice, store=None) -> list[dict]:
             blocks = [_block(found[0], heading="")]
         else:
             blocks = [_block(t) for t in found]
-        sections.append({"key": key, "title": SECTIONS[key], "blocks": blocks})
+        sections.append({"key": key, "title": SECTIONS[key], "blocks": [_with_images(b) for b in blocks]})
     return sections
+
+
+def _with_images(block: dict) -> dict:
+    """A block whose drawings are images carrying their text alternative (what the map shows, its
+    legend; the table that follows gives the figures)."""
+    if "svg" in block:
+        legend = block.get("legend") or {"title": "", "entries": []}
+        classes = ", ".join(label for _, label in legend["entries"])
+        block["svg"] = as_image(block["svg"], f"Carte : {block['heading']}. {legend['title']} : {classes}.")
+    if "chart" in block:
+        block["chart"] = as_image(block["chart"], f"Graphique : {block['heading']}, une barre par territoire, "
+                                                  "sa valeur écrite au bout.")
+    return block
 
 
 def territory_blocks(ws, communes, level, grouped, found, draw) -> list[dict]:
@@ -197,7 +231,7 @@ def offer_blocks(ws, communes, found, draw) -> list[dict]:
                 note += (f" Le document imprimable en montre les {MAX_PDF_LIST:,} premiers sur {len(compact):,} ; la "
                          "liste complète est dans l'export Excel et CSV.").replace(",", "\u202f")
                 compact = compact.head(MAX_PDF_LIST)
-            blocks.append({"heading": table.title, "table": html_table(compact, css="compact"), "note": note})
+            blocks.append({"heading": table.title, "listing": html_listing(compact), "note": note})
         else:
             blocks.append(_block(table))
     return blocks

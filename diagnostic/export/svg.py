@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 
 import geopandas as gpd
@@ -9,14 +10,23 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from diagnostic.territory import metric_crs
+from diagnostic.territory import display_geometry, metric_crs
 
 WIDTH = 520
 HATCH = ('<defs><pattern id="hatch" width="5" height="5" patternUnits="userSpaceOnUse" '
          'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="5" stroke="#555555" stroke-width="1"/>'
          '</pattern></defs>')
 HATCH_CSS = "repeating-linear-gradient(45deg, #555555 0, #555555 1px, #ffffff 1px, #ffffff 3px)"  # legend box
+PRINT_DETAIL_PX = 2  # smallest detail kept on a printed map, in pixels
 LABEL_CHARS = 31  # bar labels longer than this are shortened so that they are not cut
+
+
+def print_shapes(communes: gpd.GeoDataFrame, width: int = WIDTH) -> gpd.GeoDataFrame:
+    """The communes simplified for a printed map `width` pixels wide: nothing smaller than about
+    two pixels is kept (shared borders stay shared), which is what the eye can see on paper."""
+    metric = communes.to_crs(metric_crs(communes))
+    minx, _, maxx, _ = metric.total_bounds
+    return display_geometry(communes, tolerance_m=PRINT_DETAIL_PX * (maxx - minx) / width)
 
 
 def svg_map(shapes: gpd.GeoDataFrame, fills: list[str], borders: gpd.GeoDataFrame | None = None,
@@ -27,7 +37,9 @@ def svg_map(shapes: gpd.GeoDataFrame, fills: list[str], borders: gpd.GeoDataFram
     territories), points (lon, lat, colour) and text labels (lon, lat, text), in a metric
     projection scaled to `width` pixels; the `highlight` shapes (the territory of a
     single-territory annex) stand out: the rest is veiled and their outline is drawn thick; `hatched`
-    shapes (values resting on too small a part of the population) are pale and hatched."""
+    shapes (values resting on too small a part of the population) are pale and hatched.
+
+    Borders are drawn once per edge (two neighbours share theirs), the département's outline with them."""
     crs = metric_crs(shapes.assign(code_insee=shapes.get("code_insee", "00000")))
     metric = shapes.to_crs(crs)
     minx, miny, maxx, maxy = metric.total_bounds
@@ -36,33 +48,37 @@ def svg_map(shapes: gpd.GeoDataFrame, fills: list[str], borders: gpd.GeoDataFram
 
     def path(geom) -> str:
         parts = []
-        for polygon in shapely.get_parts(geom):
-            for ring in [polygon.exterior, *polygon.interiors]:
-                xy = np.asarray(ring.coords)
-                x = np.round((xy[:, 0] - minx) * scale, 1)
-                y = np.round((maxy - xy[:, 1]) * scale, 1)
-                keep = np.r_[True, (np.diff(x) != 0) | (np.diff(y) != 0)]  # points closer than 0.1 px
-                x, y = x[keep], y[keep]
-                parts.append("M" + "L".join(f"{a:g},{b:g}" for a, b in zip(x, y, strict=True)) + "Z")
+        for line in _lines(geom):
+            xy = np.asarray(line.coords)
+            x = np.round((xy[:, 0] - minx) * scale, 1)
+            y = np.round((maxy - xy[:, 1]) * scale, 1)
+            keep = np.r_[True, (np.diff(x) != 0) | (np.diff(y) != 0)]  # points closer than 0.1 px
+            x, y = x[keep], y[keep]
+            closed = line.geom_type == "LinearRing"
+            parts.append("M" + "L".join(f"{a:g},{b:g}" for a, b in zip(x[:-1] if closed else x, y[:-1] if closed else y,
+                                                                         strict=True)) + ("Z" if closed else ""))
         return "".join(parts)
 
     marks = hatched or [False] * len(fills)
     body = [HATCH] if any(marks) else []
+    by_style: dict[tuple[str, bool], list[str]] = {}  # one path per colour: the typesetter draws far fewer
     for geom, fill, mark in zip(metric.geometry, fills, marks, strict=True):
-        d = path(geom)
+        by_style.setdefault((fill, mark), []).append(path(geom))
+    for (fill, mark), shapes_d in by_style.items():
+        d = "".join(shapes_d)
         if mark:
             body.append(f'<path d="{d}" fill="{fill}" fill-opacity="0.45" stroke="#ffffff" stroke-width="0.4"/>'
                         f'<path d="{d}" fill="url(#hatch)" stroke="none"/>')
         else:
             body.append(f'<path d="{d}" fill="{fill}" stroke="#ffffff" stroke-width="0.4"/>')
-    if borders is not None:
-        body += [f'<path d="{path(g)}" fill="none" stroke="#222222" stroke-width="1.2"/>'
-                 for g in borders.to_crs(crs).geometry]
-    outline = shapely.union_all(metric.geometry.to_numpy())
-    body.append(f'<path d="{path(outline)}" fill="none" stroke="#222222" stroke-width="1.2"/>')
+    if borders is None:  # the outline of the whole
+        edges = shapely.boundary(shapely.union_all(metric.geometry.to_numpy()))
+    else:  # each shared edge once
+        edges = shapely.line_merge(shapely.union_all(shapely.boundary(borders.to_crs(crs).geometry.to_numpy())))
+    body.append(f'<path d="{path(edges)}" fill="none" stroke="#222222" stroke-width="1.2" stroke-linejoin="round"/>')
     if highlight is not None and not highlight.empty:
         chosen = shapely.union_all(highlight.to_crs(crs).geometry.to_numpy())
-        rest = outline.difference(chosen)
+        rest = shapely.union_all(metric.geometry.to_numpy()).difference(chosen)
         if not rest.is_empty:
             body.append(f'<path d="{path(rest)}" fill="#ffffff" fill-opacity="0.6" stroke="none"/>')
         body.append(f'<path d="{path(chosen)}" fill="none" stroke="#000000" stroke-width="2.8"/>')
@@ -75,6 +91,23 @@ def svg_map(shapes: gpd.GeoDataFrame, fills: list[str], borders: gpd.GeoDataFram
                     f'text-anchor="middle" font-weight="bold" fill="#111111">{html.escape(text)}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
             f'width="{width}" height="{height}">{"".join(body)}</svg>')
+
+
+def _lines(geom):
+    """The rings of polygons, or the lines of a (multi)line, one after the other."""
+    for part in shapely.get_parts(geom):
+        if part.geom_type == "Polygon":
+            yield part.exterior
+            yield from part.interiors
+        elif not part.is_empty:
+            yield part
+
+
+def as_image(svg: str, alt: str) -> str:
+    """An SVG drawing as an image of the document with its text alternative (read by screen
+    readers, and the typesetter reads the drawing as XML, not as part of the page)."""
+    encoded = base64.b64encode(svg.encode()).decode()
+    return f'<img src="data:image/svg+xml;base64,{encoded}" alt="{html.escape(alt)}">'
 
 
 def _metric(transformer: Transformer, items) -> list[tuple[float, float]]:

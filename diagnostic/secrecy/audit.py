@@ -9,7 +9,6 @@ and largest value it can take; the width of that interval is what the attacker c
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linprog
 
 from diagnostic.secrecy.cells import COMMUNE, Cells
 
@@ -18,6 +17,8 @@ def feasible_intervals(cells: Cells, hidden: set[tuple[str, str]],
                        only: set[tuple[str, str]] | None = None) -> dict[tuple[str, str], tuple[float, float]]:
     """For each hidden cell (or those of `only`), the [min, max] its count can take given every
     published cell (those not hidden)."""
+    from scipy.optimize import linprog  # HiGHS: loaded only when an audit is solved, not when it is remembered
+
     known = ~np.isnan(cells.numerators)
     unknown = sorted({int(cells.sums[name][0]) for name in hidden if name[0] == COMMUNE
                       and known[cells.sums[name][0]]})
