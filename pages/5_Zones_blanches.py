@@ -76,7 +76,8 @@ with st.container(border=True):
     if top_theme(theme) == MOBILITY:
         c7, c8, c9 = st.columns(3)
         if mode == CROW_FLY:
-            walk_m = c7.slider("Distance à pied jusqu'à un arrêt (m)", 200, 2000, WALK_M, 100, key="cov-walk")
+            walk_m = c7.select_slider("Distance à pied jusqu'à un arrêt", list(range(200, 2001, 100)), WALK_M,
+                                      key="cov-walk", format_func=lambda m: f"{fmt_number(m, 0)} m")  # « 2 000 m »
         else:
             walk_minutes = c7.slider("Marche jusqu'à un arrêt (minutes, réseau piéton)", 2, 30, int(WALK_MINUTES),
                                      key="cov-walk-minutes")

@@ -122,3 +122,13 @@ def test_a_larger_demo_has_more_epci_with_distinct_names_and_valid_postcodes():
     assert groupings["EPCI"].nunique() >= 13  # one EPCI for about 25 communes, as in real départements
     postcodes = communes["postcodes"].astype(str).str.split(",").explode().str.strip()
     assert postcodes.str.fullmatch(r"\d{5}").all()
+
+
+def test_every_population_point_lies_in_its_own_commune():
+    """With this seed one Voronoi seed ends in a neighbour's cell: the commune's point is moved inside
+    it, or the workspace would refuse its own communes (a point more than 1 km from its contour)."""
+    import geopandas as gpd
+    communes, *_ = generate(100, seed=19)
+    points = gpd.GeoSeries(gpd.points_from_xy(communes["pop_lon"], communes["pop_lat"]), crs="EPSG:4326")
+    assert shapely.contains(communes.geometry.to_numpy(), points.to_crs(communes.crs).to_numpy()).all()
+

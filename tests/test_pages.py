@@ -205,6 +205,11 @@ def test_white_zones_page_follows_threshold_theme_and_remote_switch(demo_copy):
     at.selectbox(key="cov-theme").set_value("mobilite--preparer-un-permis").run()
     assert int(at.metric[0].value) > at_20
     assert any("Mobilité : les deux critères" in s.value for s in at.subheader)
+    walk = at.select_slider(key="cov-walk")
+    assert walk.options[-1] == "2\u202f000 m"  # thousands written the French way
+    before = int(at.metric[0].value)
+    walk.set_value(2000).run()
+    assert int(at.metric[0].value) <= before  # a stop farther away still covers: fewer white zones
     assert not at.exception
 
 
