@@ -1,8 +1,8 @@
-"""Benchmark of the territory pages on a generated 700-commune département.
+"""Benchmark of the territory pages on a generated département (700 communes asked unless told).
 
 Prints: map data sent by the Profil page (ours vs a naive folium layer), time for Chromium to paint
 the map once warm, cold start to first page painted, and each page's AppTest time once warm.
-Run: .venv/bin/python bench/bench_maps.py
+Run: .venv/bin/python bench/bench_maps.py [communes]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from diagnostic.topology import encode  # noqa: E402
 from diagnostic.workspace import load_workspace  # noqa: E402
 from tests.browser import READY, dashboard, launch, map_frame  # noqa: E402
 
-N_COMMUNES = 700
+N_COMMUNES = int(sys.argv[1]) if len(sys.argv) > 1 else 700  # communes asked of the generator
 PAGES = ["app.py", "pages/1_Territoire.py", "pages/2_Profil_socio-économique.py",
          "pages/3_Catalogue_des_indicateurs.py"]
 
@@ -98,11 +98,13 @@ def apptest_warm(workspace: Path) -> dict[str, float]:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        workspace = Path(tmp) / "ws700"
+        workspace = Path(tmp) / f"ws{N_COMMUNES}"
         start = time.perf_counter()
         write_demo(workspace, n_communes=N_COMMUNES, seed=7)
-        print(f"Génération d'un département de {N_COMMUNES} communes : {time.perf_counter() - start:.2f} s")
+        print(f"Génération d'un département de {N_COMMUNES} communes demandées : {time.perf_counter() - start:.2f} s")
         ws = load_workspace(workspace)
+        count = len(ws.communes)  # what the generator made of it
+        print(f"{count} communes générées")
         ours, naive = map_payload(ws)
         print(f"Carte du profil (communes) : {ours / 1e6:.3f} Mo envoyés "
               f"(couche folium naïve : {naive / 1e6:.1f} Mo)")
@@ -118,31 +120,31 @@ def main() -> None:
                 print(f"Démarrage à froid jusqu'à la première page affichée : "
                       f"{time.perf_counter() - start:.2f} s")
                 profil = f"{url}/Profil_socio-économique?niveau=commune"
-                cold, cold_frame = paint_time(page, profil, N_COMMUNES)
+                cold, cold_frame = paint_time(page, profil, count)
                 warm = [paint_time(browser.new_page(viewport={"width": 1400, "height": 1000}),
-                                   profil, N_COMMUNES) for _ in range(5)]
+                                   profil, count) for _ in range(5)]
                 page_s = sorted(w[0] for w in warm)[2]
                 frame_s = sorted(w[1] for w in warm)[2]
-                print(f"Carte du profil ({N_COMMUNES} communes), première visite : page {cold:.2f} s, "
+                print(f"Carte du profil ({count} communes), première visite : page {cold:.2f} s, "
                       f"cadre de la carte {cold_frame:.2f} s")
                 print(f"Carte du profil une fois en cache (médiane de 5) : cadre de la carte jusqu'aux "
-                      f"{N_COMMUNES} tracés {frame_s:.2f} s ; page entière {page_s:.2f} s")
+                      f"{count} tracés {frame_s:.2f} s ; page entière {page_s:.2f} s")
                 profile = indicator_profile(ws, "part_foyers_rsa", "commune")
                 html = leaflet.profile_map(encode(display_geometry(ws.communes), "code_insee"), profile,
                                           "seuils")[0].get_root().render()
                 in_page, alone = [], []
                 for _ in range(5):  # interleaved: the map in its page, then the same document alone
                     in_page.append(paint_time(browser.new_page(viewport={"width": 1400, "height": 1000}),
-                                              profil, N_COMMUNES)[1])
-                    alone.append(alone_paint(browser, url, html, N_COMMUNES))
+                                              profil, count)[1])
+                    alone.append(alone_paint(browser, url, html, count))
                 mine, theirs = sorted(in_page)[2], sorted(alone)[2]
-                print(f"Carte dans la page (cadre → {N_COMMUNES} tracés) {mine:.2f} s — le même document seul "
+                print(f"Carte dans la page (cadre → {count} tracés) {mine:.2f} s — le même document seul "
                       f"{theirs:.2f} s — rapport {mine / theirs:.2f} (budget 1,3)")
             browser.close()
 
         for page, seconds in apptest_warm(workspace).items():
             print(f"AppTest à chaud, {page} : {seconds:.3f} s")
-        print(json.dumps({"communes": N_COMMUNES, "map_bytes": ours, "naive_map_bytes": naive}))
+        print(json.dumps({"communes": count, "map_bytes": ours, "naive_map_bytes": naive}))
 
 
 if __name__ == "__main__":

@@ -33,14 +33,15 @@ POINTS_PER_MAP = 20_000  # services drawn on the printable map
 MAX_COLUMNS = 10  # columns of a printed table that fit the width of an A4 page
 
 
-def html_table(frame: pd.DataFrame) -> str:
+def html_table(frame: pd.DataFrame, wide: bool = False) -> str:
     """A DataFrame as an HTML table: texts escaped, numbers written the French way; a table of many
-    columns is set in smaller type so that it fits the page, and beyond `MAX_COLUMNS` it is cut into
-    several tables one under the other, each starting with the first column (nothing runs off the page)."""
+    columns is set in smaller type (`wide`) so that it fits the page, and beyond `MAX_COLUMNS` it is cut
+    into several tables one under the other, each starting with the first column (nothing runs off the page)."""
     if len(frame.columns) > MAX_COLUMNS:
         first, rest = frame.iloc[:, :1], frame.columns[1:]
         step = MAX_COLUMNS - 1
-        return "".join(html_table(pd.concat([first, frame[rest[i:i + step]]], axis=1)) for i in range(0, len(rest), step))
+        return "".join(html_table(pd.concat([first, frame[rest[i:i + step]]], axis=1), wide=True)
+                       for i in range(0, len(rest), step))
     head = "".join(f"<th>{html.escape(printable(c))}</th>" for c in frame.columns)
     body = []
     for values in frame.itertuples(index=False):
@@ -53,7 +54,7 @@ def html_table(frame: pd.DataFrame) -> str:
             else:
                 cells.append(f"<td>{html.escape(printable(value))}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
-    css = "wide" if len(frame.columns) > 7 else ""
+    css = "wide" if wide or len(frame.columns) > 7 else ""
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 

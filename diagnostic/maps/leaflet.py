@@ -180,20 +180,23 @@ def choropleth(topology: Topology, values: pd.Series, breaks: list[float], colou
     no_data = len(colours)
     group_rank = ({name: i for i, name in enumerate(sorted(groups.dropna().unique()))}
                   if groups is not None else {})
+    text = pd.DataFrame({label: column.reindex(keys).fillna("").astype(str).to_numpy()
+                         for label, column in tooltip.items()}, index=pd.RangeIndex(len(keys)))
+    rows = [[html.escape(t) for t in row] for row in text.itertuples(index=False)]  # one lookup per column
+    ranks = (groups.reindex(keys).map(group_rank).fillna(-1).astype(int).to_numpy() if groups is not None else None)
+    pale = partial.reindex(keys).fillna(False).astype(bool).to_numpy() if partial is not None else None
     properties = {}
     for i, key in enumerate(keys):
-        texts = [html.escape(str(column.get(key, ""))) for column in tooltip.values()]
-        props = {"c": int(classes[i]) if classes[i] >= 0 else no_data, "t": texts}
-        if groups is not None:
-            props["g"] = group_rank.get(groups.get(key), -1)
-        if partial is not None and bool(partial.get(key, False)):
+        props = {"c": int(classes[i]) if classes[i] >= 0 else no_data, "t": rows[i]}
+        if ranks is not None:
+            props["g"] = int(ranks[i])
+        if pale is not None and pale[i]:
             props["p"] = 1
         properties[key] = props
     fmap = base_map(topology.bounds, tiles)
     TopoJsonLayer(topology.to_json(properties), [*colours, NO_DATA_COLOUR], list(tooltip),
                   group_borders=groups is not None, place_labels=place_labels).add_to(fmap)
-    fmap.text = pd.DataFrame({label: column.reindex(keys).fillna("").astype(str).to_numpy()
-                              for label, column in tooltip.items()})
+    fmap.text = text
     return fmap
 
 
