@@ -53,10 +53,10 @@ def svg_map(shapes: gpd.GeoDataFrame, fills: list[str], borders: gpd.GeoDataFram
             x = np.round((xy[:, 0] - minx) * scale, 1)
             y = np.round((maxy - xy[:, 1]) * scale, 1)
             keep = np.r_[True, (np.diff(x) != 0) | (np.diff(y) != 0)]  # points closer than 0.1 px
-            x, y = x[keep], y[keep]
-            closed = line.geom_type == "LinearRing"
-            parts.append("M" + "L".join(f"{a:g},{b:g}" for a, b in zip(x[:-1] if closed else x, y[:-1] if closed else y,
-                                                                         strict=True)) + ("Z" if closed else ""))
+            x, y, end = x[keep], y[keep], ""
+            if line.geom_type == "LinearRing":  # closed: its last point is its first
+                x, y, end = x[:-1], y[:-1], "Z"
+            parts.append("M" + "L".join(f"{a:g},{b:g}" for a, b in zip(x, y, strict=True)) + end)
         return "".join(parts)
 
     marks = hatched or [False] * len(fills)
@@ -71,14 +71,15 @@ def svg_map(shapes: gpd.GeoDataFrame, fills: list[str], borders: gpd.GeoDataFram
                         f'<path d="{d}" fill="url(#hatch)" stroke="none"/>')
         else:
             body.append(f'<path d="{d}" fill="{fill}" stroke="#ffffff" stroke-width="0.4"/>')
+    whole = shapely.union_all(metric.geometry.to_numpy())
     if borders is None:  # the outline of the whole
-        edges = shapely.boundary(shapely.union_all(metric.geometry.to_numpy()))
+        edges = shapely.boundary(whole)
     else:  # each shared edge once
         edges = shapely.line_merge(shapely.union_all(shapely.boundary(borders.to_crs(crs).geometry.to_numpy())))
     body.append(f'<path d="{path(edges)}" fill="none" stroke="#222222" stroke-width="1.2" stroke-linejoin="round"/>')
     if highlight is not None and not highlight.empty:
         chosen = shapely.union_all(highlight.to_crs(crs).geometry.to_numpy())
-        rest = shapely.union_all(metric.geometry.to_numpy()).difference(chosen)
+        rest = whole.difference(chosen)
         if not rest.is_empty:
             body.append(f'<path d="{path(rest)}" fill="#ffffff" fill-opacity="0.6" stroke="none"/>')
         body.append(f'<path d="{path(chosen)}" fill="none" stroke="#000000" stroke-width="2.8"/>')
