@@ -67,8 +67,8 @@ def generate(n_communes: int = 200, seed: int = 2026) -> tuple[gpd.GeoDataFrame,
     communes.loc[(communes["kind"] == "rural") & (communes["population"] >= 1_500), "kind"] = "bourg"
     communes["postcodes"] = _postcodes(communes, groupings)
     offer = generate_offer(np.random.default_rng(seed + 1), communes)
-    seats = gpd.GeoSeries(gpd.points_from_xy(communes["x"], communes["y"]), crs=LAMBERT93)
-    astray = ~communes.geometry.contains(seats, align=False)  # a seed whose cell went to a neighbour
+    seeds = gpd.GeoSeries(gpd.points_from_xy(communes["x"], communes["y"]), crs=LAMBERT93)
+    astray = ~communes.geometry.contains(seeds, align=False)  # a seed whose cell went to a neighbour
     inner = communes.geometry[astray].representative_point()
     communes.loc[astray, "x"], communes.loc[astray, "y"] = inner.x, inner.y
     communes["pop_lon"], communes["pop_lat"] = np.round(TO_WGS84.transform(communes["x"], communes["y"]), 6)

@@ -31,6 +31,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 MAX_PDF_LIST = 1_500  # services listed in the printable annex (about 40 pages)
 POINTS_PER_MAP = 20_000  # services drawn on the printable map
 MAX_COLUMNS = 10  # columns of a printed table that fit the width of an A4 page
+LISTED = ["Service", "Structure", "Thématiques", "Commune", "Mise à jour"]  # what the printed list of services says
 
 
 def html_table(frame: pd.DataFrame, wide: bool = False) -> str:
@@ -63,13 +64,12 @@ def html_listing(services: pd.DataFrame) -> str:
     and date of update, its themes below (a list reads better on paper than a table of wrapped cells,
     screen readers announce it as a list, and it is typeset in a third of the time)."""
     items = []
-    for name, structure, themes, commune, updated in services[
-            ["Service", "Structure", "Thématiques", "Commune", "Mise à jour"]].itertuples(index=False):
-        date = printable(updated)
-        facts = [printable(structure), printable(commune), f"mise à jour : {date}" if date else "mise à jour inconnue"]
+    for values in services[LISTED].itertuples(index=False):
+        name, structure, themes, commune, date = (printable(v) for v in values)
+        facts = [structure, commune, f"mise à jour : {date}" if date else "mise à jour inconnue"]
         line = " · ".join(html.escape(f) for f in facts if f)
-        items.append(f"<li><strong>{html.escape(printable(name))}</strong> — {line}"
-                     + (f"<br>{html.escape(printable(themes))}" if printable(themes) else "") + "</li>")
+        items.append(f"<li><strong>{html.escape(name)}</strong> — {line}"
+                     + (f"<br>{html.escape(themes)}" if themes else "") + "</li>")
     return f'<ul class="services">{"".join(items)}</ul>'
 
 
@@ -226,13 +226,12 @@ def offer_blocks(ws, communes, found, draw) -> list[dict]:
                                              [labels[t] for t in shown]))}]
     for table in found:
         if table.key == "offre_liste":
-            compact = table.frame[["Service", "Structure", "Thématiques", "Commune", "Mise à jour"]]
-            note = table.note
-            if len(compact) > MAX_PDF_LIST:  # the whole list is in the workbook and the CSV
-                note += (f" Le document imprimable en montre les {MAX_PDF_LIST:,} premiers sur {len(compact):,} ; la "
+            listed, note = table.frame, table.note
+            if len(listed) > MAX_PDF_LIST:  # the whole list is in the workbook and the CSV
+                note += (f" Le document imprimable en montre les {MAX_PDF_LIST:,} premiers sur {len(listed):,} ; la "
                          "liste complète est dans l'export Excel et CSV.").replace(",", "\u202f")
-                compact = compact.head(MAX_PDF_LIST)
-            blocks.append({"heading": table.title, "listing": html_listing(compact), "note": note})
+                listed = listed.head(MAX_PDF_LIST)
+            blocks.append({"heading": table.title, "listing": html_listing(listed), "note": note})
         else:
             blocks.append(_block(table))
     return blocks
