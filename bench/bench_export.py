@@ -1,51 +1,86 @@
 """Benchmark of the annex beside a plain WeasyPrint document of the same page count.
 
-Each measure is a whole process (imports included), run in turn with its anchor 3 times: the demo's
-full PDF annex, and a plain document with, on each page, a heading, a paragraph and a 25-row table.
-Prints medians of time and peak memory and their ratios, then the Excel workbook and the CSV files;
-with --communes N…, the annex of generated départements of about N communes beside the demo's.
+Each measure is a whole process, from the interpreter's start to its exit, run in turn with its anchor:
+the command a user runs (``python -m diagnostic export --format pdf``, the demo's full annex, with an
+empty sessions database of its own) and a plain document with, on each page, a heading, a paragraph and
+a 25-row table. Time is the wall clock of the process, memory the peak of its resident size plus its workers'
+(the PDF is laid out by a worker process). Prints medians and their ratios, then
+the Excel workbook and the CSV files; with --communes N…, the annex of generated départements of about
+N communes beside the demo's.
 Run: .venv/bin/python bench/bench_export.py [runs] [--communes 800 2300]
 """
 
 from __future__ import annotations
 
 import json
-import resource
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def tree_mib(pid: int) -> float:
+    """Resident memory (MiB) of a process and of the processes it started, now."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            todo += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total / 1024
 
 
-def annex(path: str | None = None) -> dict:
-    """The annex of a workspace (the demo's by default) in this process: seconds, peak memory, pages."""
-    start = time.perf_counter()
-    sys.path.insert(0, str(ROOT))
-    from diagnostic.export.annex import AnnexChoice
-    from diagnostic.export.pdf import annex_pdf
-    from diagnostic.workspace import load_workspace
+def whole_process(command: list[str], env: dict | None = None) -> dict:
+    """Wall time (s) of a command from its start to its exit, and its peak memory (MiB): the peak of
+    the sum of its own resident memory and its workers', sampled every 10 ms, or the kernel's peak of
+    the process alone when that is higher."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        peak, done = [0.0], threading.Event()
 
-    pdf = annex_pdf(load_workspace(path), AnnexChoice("Territoire d'action sociale"))
-    seconds, mib = time.perf_counter() - start, peak_mib()
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
-        file.write(pdf)
-        file.flush()
-        info = subprocess.run(["pdfinfo", file.name], capture_output=True, text=True, check=True).stdout
-    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages")))
-    return {"seconds": seconds, "mib": mib, "pages": pages}
+        def sample() -> None:
+            while not done.wait(0.01):
+                peak[0] = max(peak[0], tree_mib(process.pid))
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        done.set()
+        sampler.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode()
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command)} a échoué :\n{text}")
+    return {"seconds": seconds, "mib": max(peak[0], usage.ru_maxrss / 1024)}
+
+
+def annex(workspace: str | None = None) -> dict:
+    """The annex, as a user exports it: a whole `python -m diagnostic export` process."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "PTI_WORKSPACES_DIR": folder}
+        env.pop("PTI_DATABASE_URL", None)
+        pdf = Path(folder) / "annexe.pdf"
+        command = [sys.executable, "-m", "diagnostic", "export", "--format", "pdf", "--out", str(pdf)]
+        result = whole_process(command + (["--workspace", workspace] if workspace else []), env)
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    result["pages"] = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages")))
+    return result
 
 
 def plain(pages: int) -> dict:
-    """A plain document of `pages` pages (a heading, a paragraph, a 25-row table each)."""
-    start = time.perf_counter()
+    """A plain document of `pages` pages (a heading, a paragraph, a 25-row table each), in this process."""
     from weasyprint import HTML
 
     rows = "".join(f"<tr><td>Commune {i}</td><td>{i * 137}</td><td>{i % 7},{i % 10}</td></tr>" for i in range(25))
@@ -53,13 +88,12 @@ def plain(pages: int) -> dict:
                    f"présente le tableau de la page.</p><table><tr><th>Nom</th><th>Effectif</th><th>Taux</th></tr>"
                    f"{rows}</table></section>" for p in range(pages))
     pdf = HTML(string=f"<html lang='fr'><body>{body}</body></html>").write_pdf()
-    return {"seconds": time.perf_counter() - start, "mib": peak_mib(), "bytes": len(pdf)}
+    return {"bytes": len(pdf)}
 
 
-def measured(*args: str) -> dict:
-    """One run of this script in its own process."""
-    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True, cwd=ROOT)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def anchor(pages: int) -> dict:
+    """The plain document, as a whole process."""
+    return whole_process([sys.executable, __file__, "--plain", str(pages)])
 
 
 def sizes(runs: int, wanted: list[int]) -> None:
@@ -75,8 +109,8 @@ def sizes(runs: int, wanted: list[int]) -> None:
             communes = len(load_workspace(path).communes)
             demo, big = [], []
             for _ in range(runs):
-                demo.append(measured("--annex"))
-                big.append(measured("--annex", str(path)))
+                demo.append(annex())
+                big.append(annex(str(path)))
             for key, unit in (("seconds", "s"), ("mib", "Mio")):
                 mine, theirs = statistics.median(r[key] for r in big), statistics.median(r[key] for r in demo)
                 print(f"Annexe PDF d'un département de {communes} communes ({big[0]['pages']} pages), {key} : "
@@ -84,13 +118,13 @@ def sizes(runs: int, wanted: list[int]) -> None:
 
 
 def main(runs: int) -> None:
-    pages = measured("--annex")["pages"]
-    ours, anchor = [], []
+    pages = annex()["pages"]
+    ours, plains = [], []
     for _ in range(runs):
-        ours.append(measured("--annex"))
-        anchor.append(measured("--plain", str(pages)))
+        ours.append(annex())
+        plains.append(anchor(pages))
     for key, unit, budget in (("seconds", "s", "≤ 2 ×"), ("mib", "Mio", "≤ 250 Mio")):
-        mine, theirs = statistics.median(r[key] for r in ours), statistics.median(r[key] for r in anchor)
+        mine, theirs = statistics.median(r[key] for r in ours), statistics.median(r[key] for r in plains)
         print(f"Annexe PDF de la démo ({pages} pages), processus entier, {key} : {mine:.2f} {unit} — document simple "
               f"de {pages} pages {theirs:.2f} {unit} — rapport {mine / theirs:.2f} (budget {budget})")
     sys.path.insert(0, str(ROOT))
@@ -109,9 +143,7 @@ def main(runs: int) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--annex"]:
-        print(json.dumps(annex(*sys.argv[2:3])))
-    elif sys.argv[1:2] == ["--plain"]:
+    if sys.argv[1:2] == ["--plain"]:
         print(json.dumps(plain(int(sys.argv[2]))))
     else:
         args = sys.argv[1:]

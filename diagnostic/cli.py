@@ -26,6 +26,7 @@ from diagnostic.export.annex import AnnexChoice, annex_context, annex_tables
 from diagnostic.export.csv import csv_bytes, write_csv_folder
 from diagnostic.export.excel import workbook_bytes
 from diagnostic.export.pdf import TITLE, annex_pdf
+from diagnostic.export.typeset import Typesetter
 from diagnostic.indicators import AGGREGATION_NONE, AGGREGATION_SUMS, AGGREGATION_WEIGHTED
 from diagnostic.io.gtfs import HOURS
 from diagnostic.io.offer_files import FORMATS, FileDefaults
@@ -421,6 +422,13 @@ def run_coverage(ws, args) -> CoverageResult:
 
 def export_annex(args) -> str:
     """Write the annex in the asked format, whole or not at all; returns what was written, in French."""
+    if args.format != "pdf":
+        return _export_annex(args, None)
+    with Typesetter() as typesetter:  # WeasyPrint loads in its worker while the workspace is read
+        return _export_annex(args, typesetter)
+
+
+def _export_annex(args, typesetter: Typesetter | None) -> str:
     ws = load_workspace(args.workspace)
     options = levels(ws.groupings)
     level = args.level or options[1 if len(options) > 1 else 0]
@@ -435,7 +443,7 @@ def export_annex(args) -> str:
     store = Store(sessions_url())
     out = Path(args.out)
     if args.format == "pdf":
-        write_output(out, annex_pdf(ws, choice, store=store))
+        write_output(out, annex_pdf(ws, choice, store=store, typesetter=typesetter))
     elif args.format == "xlsx":
         write_output(out, workbook_bytes(annex_tables(ws, choice, store), TITLE, context))
     else:

@@ -119,6 +119,14 @@ def french_date(day: date | str) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def french_day(text: str) -> str:
+    """« 6 janvier 2025 » for a date written the ISO way in a file, the text itself when it is not one."""
+    try:
+        return french_date(text)
+    except ValueError:
+        return text
+
+
 def fmt_number(value: float | None, decimals: int = 1) -> str:
     """A number written the French way: narrow no-break space for thousands, decimal comma."""
     if value is None or pd.isna(value):
@@ -228,22 +236,35 @@ def aggregate(values: pd.DataFrame, groups: pd.Series, indicator: Indicator,
     `population` living in the communes that have a value. A rate is never an average of rates.
     """
     rows = values[values["indicator"] == indicator.id]
-    frame = pd.DataFrame({"group": groups})
-    frame = frame.join(rows.set_index("code_insee")[["numerator", "denominator"]], how="left")
-    needed = ["numerator", "denominator"] if indicator.is_rate else ["numerator"]
-    known = frame[needed].notna().all(axis=1)
-    frame["known"] = known
-    frame.loc[~known, ["numerator", "denominator"]] = np.nan
-    people = (population.reindex(frame.index).astype(float) if population is not None
-              else pd.Series(1.0, index=frame.index))
-    frame["people"], frame["people_known"] = people, people.where(known, 0.0)
-    grouped = frame.groupby("group", sort=True)
-    out = grouped[["numerator", "denominator"]].sum(min_count=1)
-    out["communes"] = grouped.size()
-    out["communes_known"] = grouped["known"].sum().astype(int)
+    at = pd.Index(rows["code_insee"]).get_indexer(groups.index)  # a commune once per indicator (checked on reading)
+    found = at >= 0
+
+    def column(name: str) -> np.ndarray:
+        data = rows[name].to_numpy(float)
+        return np.where(found, data[np.where(found, at, 0)] if len(data) else np.nan, np.nan)
+
+    numerator, denominator = column("numerator"), column("denominator")
+    known = ~np.isnan(numerator) & (~np.isnan(denominator) if indicator.is_rate else True)
+    numerator, denominator = np.where(known, numerator, np.nan), np.where(known, denominator, np.nan)
+    people = (population.reindex(groups.index).to_numpy(float) if population is not None
+              else np.ones(len(groups)))
+    keys, names = pd.factorize(groups, sort=True)  # -1: a commune without a group is left out
+
+    def total(weights: np.ndarray) -> np.ndarray:
+        keep = (keys >= 0) & ~np.isnan(weights)
+        return np.bincount(keys[keep], weights=weights[keep], minlength=len(names))
+
+    def total_or_nan(weights: np.ndarray) -> np.ndarray:  # a group with no value has no sum
+        counted = np.bincount(keys[(keys >= 0) & ~np.isnan(weights)], minlength=len(names))
+        return np.where(counted > 0, total(weights), np.nan)
+
+    out = pd.DataFrame({"numerator": total_or_nan(numerator), "denominator": total_or_nan(denominator),
+                        "communes": np.bincount(keys[keys >= 0], minlength=len(names)),
+                        "communes_known": np.bincount(keys[(keys >= 0) & known], minlength=len(names))},
+                       index=pd.Index(names, name="group"))
     out["communes_missing"] = out["communes"] - out["communes_known"]
-    sums = grouped[["people", "people_known"]].sum()
-    out["population_share"] = sums["people_known"] / sums["people"].where(sums["people"] > 0) * 100
+    people_all, people_known = total(people), total(np.where(known, people, 0.0))
+    out["population_share"] = people_known / np.where(people_all > 0, people_all, np.nan) * 100
     out["value"] = _value(out["numerator"], out["denominator"], indicator)
     if indicator.aggregation == AGGREGATION_NONE:  # a median of a group is not the median of its communes
         out.loc[out["communes"] > 1, ["numerator", "denominator", "value"]] = np.nan

@@ -197,11 +197,22 @@ def test_sessions_chosen_for_the_annex(demo_copy, tmp_path):
 def test_a_huge_offer_is_listed_partly_in_the_pdf_and_whole_elsewhere(demo_copy):
     from diagnostic.export import pdf
     from diagnostic.export.annex import AnnexTable
+    from diagnostic.export.svg import MapFrame
     ws = load_workspace(demo_copy)
     rows = pd.DataFrame({"Service": [f"Lieu {n}" for n in range(4000)], "Structure": "", "Thématiques": "",
                          "Commune": "", "Mise à jour": ""})
     blocks = pdf.offer_blocks(ws, ws.communes, [AnnexTable("offre_liste", "offre", "Liste", rows, "Sources.")],
-                              {"borders": None, "highlight": None})
+                              MapFrame(ws.communes))
     listing = blocks[-1]
     assert listing["listing"].count("<li>") == pdf.MAX_PDF_LIST
     assert "liste complète est dans l'export Excel et CSV" in listing["note"]
+
+
+def test_the_printed_list_writes_dates_the_french_way():
+    from diagnostic.export.pdf import html_listing
+    rows = pd.DataFrame({"Service": ["Lieu A", "Lieu B", "Lieu C"], "Structure": ["CCAS", "", ""],
+                         "Thématiques": ["", "", ""], "Commune": ["Brivezac", "", ""],
+                         "Mise à jour": ["2025-01-06", "", "juin 2024"]})
+    listing = html_listing(rows)
+    assert "CCAS · Brivezac · mise à jour : 6 janvier 2025" in listing and "2025-01-06" not in listing
+    assert "mise à jour inconnue" in listing and "mise à jour : juin 2024" in listing

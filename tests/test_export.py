@@ -211,3 +211,23 @@ def test_annex_includes_the_sessions_findings_sheets_and_stakeholders(ws, tmp_pa
                          "Transport à la demande", "Parties prenantes et modes de coopération"]:
             assert expected in text, expected
         assert "Autre territoire" not in text
+
+
+def test_the_pdf_is_laid_out_by_a_worker_whose_time_and_memory_are_bounded():
+    from diagnostic.errors import InputError
+    from diagnostic.export.typeset import Typesetter
+
+    page = "<html lang='fr'><title>Essai</title><body><p>Bonjour</p></body></html>"
+    with Typesetter() as typesetter:
+        worker = typesetter._worker
+        assert typesetter.pdf(page).startswith(b"%PDF")
+    with Typesetter() as typesetter:  # left without a document: stopped, not left behind
+        idle = typesetter._worker
+    assert worker.poll() == 0 and idle.poll() is not None
+    with pytest.raises(InputError, match=r"dépasse 0,3 secondes\. Choisissez un seul territoire"):
+        with Typesetter(seconds=0.3) as typesetter:
+            typesetter.pdf(page)
+    heavy = "<table>" + "".join(f"<tr><td>ligne {i} {'mot ' * 30}</td></tr>" for i in range(3000)) + "</table>"
+    with pytest.raises(InputError, match=r"demande plus de 30 Mio de mémoire"):
+        with Typesetter(layout_mib=30) as typesetter:
+            typesetter.pdf(heavy)

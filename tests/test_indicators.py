@@ -58,6 +58,21 @@ def test_unknown_values_are_left_out_and_counted():
     assert row["communes"] == 3 and row["communes_missing"] == 2
 
 
+def test_population_share_empty_group_and_commune_without_group():
+    values = values_frame([("01001", "taux_pauvrete", 20, 100), ("01002", "taux_pauvrete", np.nan, 300),
+                           ("01004", "taux_pauvrete", 5, 50)])
+    groups = pd.Series({"01001": "G", "01002": "G", "01003": "H", "01004": np.nan})
+    population = pd.Series({"01001": 1000, "01002": 3000, "01003": 500, "01004": np.nan})
+    table = aggregate(values, groups, CATALOGUE["taux_pauvrete"], population)
+    assert list(table.index) == ["G", "H"]  # the commune without a group is in no sum
+    g, h = table.loc["G"], table.loc["H"]
+    assert (g["numerator"], g["denominator"], g["value"]) == (20, 100, pytest.approx(20.0))
+    assert (g["communes"], g["communes_known"], g["communes_missing"]) == (2, 1, 1)
+    assert g["population_share"] == pytest.approx(1000 / 4000 * 100)
+    assert math.isnan(h["numerator"]) and math.isnan(h["denominator"]) and math.isnan(h["value"])
+    assert (h["communes"], h["communes_known"], h["population_share"]) == (1, 0, 0)
+
+
 def test_count_indicator_sums():
     values = values_frame([("01001", "population", 120, np.nan), ("01002", "population", 80, np.nan)])
     groups = pd.Series({"01001": "G", "01002": "G"})

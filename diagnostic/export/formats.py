@@ -9,6 +9,7 @@ from diagnostic.errors import InputError
 from diagnostic.export.annex import AnnexChoice, annex_context, annex_tables, csv_zip
 from diagnostic.export.excel import workbook_bytes
 from diagnostic.export.pdf import TITLE, annex_pdf
+from diagnostic.export.typeset import Typesetter
 
 LOG = logging.getLogger(__name__)
 NAMES = {"pdf": "Le document PDF", "xlsx": "Le classeur Excel", "zip": "Les fichiers CSV"}
@@ -18,6 +19,11 @@ def build_formats(ws, choice: AnnexChoice, store=None, progress: Callable[[str],
                   ) -> tuple[dict[str, bytes], dict[str, str]]:
     """The annex as PDF, Excel and zipped CSV: the files that could be made, and for each format
     that could not, a French sentence saying why (the details go to the server log)."""
+    with Typesetter() as typesetter:  # WeasyPrint loads in its worker while the tables are made
+        return _build(ws, choice, store, progress, typesetter)
+
+
+def _build(ws, choice, store, progress, typesetter) -> tuple[dict[str, bytes], dict[str, str]]:
     files: dict[str, bytes] = {}
     failures: dict[str, str] = {}
     progress("Tableaux (CSV et Excel)…")
@@ -27,7 +33,7 @@ def build_formats(ws, choice: AnnexChoice, store=None, progress: Callable[[str],
         return {}, {"tables": f"L'annexe n'a pas pu être préparée : {exc.french()}"}
     context = annex_context(ws, choice)
     builders = {"xlsx": lambda: workbook_bytes(tables, TITLE, context), "zip": lambda: csv_zip(tables, context),
-                "pdf": lambda: annex_pdf(ws, choice, store=store)}
+                "pdf": lambda: annex_pdf(ws, choice, tables=tables, typesetter=typesetter)}
     for key, build in builders.items():
         if key == "pdf":
             progress("Document PDF (cartes, graphiques, tableaux)…")

@@ -9,23 +9,22 @@ from __future__ import annotations
 import html
 import math
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from diagnostic import maps
 from diagnostic.export.annex import SECTIONS, AnnexChoice, AnnexTable, annex_tables
-from diagnostic.export.svg import HATCH_CSS, as_image, print_shapes, svg_bar_chart, svg_map
+from diagnostic.export.typeset import TEMPLATES, Typesetter, typeset
+from diagnostic.export.svg import HATCH_CSS, MapFrame, as_image, print_shapes, svg_bar_chart
 from diagnostic.access.white_zones import class_labels
-from diagnostic.indicators import class_breaks, classify, fmt_number, french_date
+from diagnostic.indicators import class_breaks, classify, fmt_number, french_date, french_day
 from diagnostic.io.text import clean_text
 from diagnostic.profile import KEY_INDICATORS
 from diagnostic.territory import COMMUNE_LEVEL, group_geometry, group_of
 from diagnostic.themes import theme_labels, top_theme
 
 TITLE = "Annexe au pacte territorial pour l'insertion — Diagnostic partagé"
-TEMPLATES = Path(__file__).parent / "templates"
 
 
 MAX_PDF_LIST = 1_500  # services listed in the printable annex (about 40 pages)
@@ -66,7 +65,7 @@ def html_listing(services: pd.DataFrame) -> str:
     items = []
     for values in services[LISTED].itertuples(index=False):
         name, structure, themes, commune, date = (printable(v) for v in values)
-        facts = [structure, commune, f"mise à jour : {date}" if date else "mise à jour inconnue"]
+        facts = [structure, commune, f"mise à jour : {french_day(date)}" if date else "mise à jour inconnue"]
         line = " · ".join(html.escape(f) for f in facts if f)
         items.append(f"<li><strong>{html.escape(name)}</strong> — {line}"
                      + (f"<br>{html.escape(themes)}" if themes else "") + "</li>")
@@ -111,10 +110,9 @@ def _legend(legend: maps.Legend) -> dict:
     return {"title": legend.title, "entries": list(zip(legend.colours, legend.labels, strict=True))}
 
 
-def build_sections(ws, choice: AnnexChoice, store=None) -> list[dict]:
-    """The sections of the document (title, blocks of maps, charts, tables and notes). A section
-    whose table says it has nothing to show prints that sentence."""
-    tables = annex_tables(ws, choice, store)
+def build_sections(ws, choice: AnnexChoice, tables: list[AnnexTable]) -> list[dict]:
+    """The sections of the document (title, blocks of maps, charts, tables and notes) from the annex's
+    tables. A section whose table says it has nothing to show prints that sentence."""
     by_section: dict[str, list[AnnexTable]] = {}
     for table in tables:
         by_section.setdefault(table.section, []).append(table)
@@ -126,7 +124,8 @@ def build_sections(ws, choice: AnnexChoice, store=None) -> list[dict]:
     highlight = None
     if choice.territory and grouped:
         highlight = shapes[shapes["group"] == choice.territory]
-    draw = dict(borders=borders, highlight=highlight)
+    frame = MapFrame(communes, borders, highlight)  # the shapes of every map written once
+    group_frame = MapFrame(shapes, borders, highlight) if grouped else frame
     sections = []
     for key in choice.sections:
         found = by_section.get(key, [])
@@ -135,13 +134,13 @@ def build_sections(ws, choice: AnnexChoice, store=None) -> list[dict]:
         if found[0].empty_reason:
             blocks = [{"text": found[0].empty_reason}]
         elif key == "territoire":
-            blocks = territory_blocks(ws, communes, level, grouped, found, draw)
+            blocks = territory_blocks(ws, communes, level, grouped, found, frame)
         elif key == "profil":
-            blocks = profile_blocks(found, shapes, grouped, choice.territory, draw)
+            blocks = profile_blocks(found, shapes, grouped, choice.territory, group_frame)
         elif key == "offre":
-            blocks = offer_blocks(ws, communes, found, draw)
+            blocks = offer_blocks(ws, communes, found, frame)
         elif key == "zones_blanches":
-            blocks = white_zone_blocks(communes, found, draw)
+            blocks = white_zone_blocks(communes, found, frame)
         elif key == "fiches":  # one card per action sheet: its fields one under the other
             blocks = [{"heading": sheet["Intitulé"],
                        "table": html_table(pd.DataFrame({"Rubrique": list(sheet.index),
@@ -168,7 +167,7 @@ def _with_images(block: dict) -> dict:
     return block
 
 
-def territory_blocks(ws, communes, level, grouped, found, draw) -> list[dict]:
+def territory_blocks(ws, communes, level, grouped, found, frame: MapFrame) -> list[dict]:
     blocks = []
     if grouped:
         groups = group_of(ws.communes, ws.groupings, level)  # same colours as the Territoire page
@@ -178,12 +177,12 @@ def territory_blocks(ws, communes, level, grouped, found, draw) -> list[dict]:
         fills = [chosen[g] for g in groups.reindex(communes["code_insee"])]
         labels = [(lon, lat, text) for lat, lon, text in maps.group_label_points(ws.communes, groups)]
         blocks.append({"heading": f"{len(names)} groupes · {level}",
-                       "svg": svg_map(communes, fills, labels=labels, **draw),
+                       "svg": frame.draw(fills, labels=labels),
                        "legend": _legend(maps.Legend(level, colours, names))})
     return blocks + [_block(t) for t in found if t.key == "chiffres_cles"]
 
 
-def profile_blocks(found, shapes, grouped, territory, draw) -> list[dict]:
+def profile_blocks(found, shapes, grouped, territory, frame: MapFrame) -> list[dict]:
     blocks = []
     for table in found:
         profile = table.profile
@@ -206,12 +205,12 @@ def profile_blocks(found, shapes, grouped, territory, draw) -> list[dict]:
         if any(hatched):
             legend.colours.append(HATCH_CSS)
             legend.labels.append(maps.PARTIAL_LABEL.replace("pâle : ", "hachuré : "))
-        blocks.append(_block(table, svg=svg_map(shapes, fills, hatched=hatched, **draw), legend=_legend(legend),
+        blocks.append(_block(table, svg=frame.draw(fills, hatched=hatched), legend=_legend(legend),
                              chart=chart_svg(profile, territory)))
     return blocks
 
 
-def offer_blocks(ws, communes, found, draw) -> list[dict]:
+def offer_blocks(ws, communes, found, frame: MapFrame) -> list[dict]:
     labels = theme_labels()
     located = ws.offer.dropna(subset=["lat", "lon"])
     if len(located) > POINTS_PER_MAP:  # beyond, the dots cover the map anyway: an even sample
@@ -221,7 +220,7 @@ def offer_blocks(ws, communes, found, draw) -> list[dict]:
               for lon, lat, t in zip(located["lon"], located["lat"], tops, strict=True)]
     shown = [t for t in maps.THEME_COLOURS if t in tops]
     blocks = [{"heading": "Carte des services et lieux",
-               "svg": svg_map(communes, ["#eef1f4"] * len(communes), points=points, **draw),
+               "svg": frame.draw(["#eef1f4"] * len(communes), points=points),
                "legend": _legend(maps.Legend("Thématique principale", [maps.THEME_COLOURS[t] for t in shown],
                                              [labels[t] for t in shown]))}]
     for table in found:
@@ -237,7 +236,7 @@ def offer_blocks(ws, communes, found, draw) -> list[dict]:
     return blocks
 
 
-def white_zone_blocks(communes, found, draw) -> list[dict]:
+def white_zone_blocks(communes, found, frame: MapFrame) -> list[dict]:
     blocks = []
     for table in found:
         result = table.coverage
@@ -250,14 +249,16 @@ def white_zone_blocks(communes, found, draw) -> list[dict]:
         with_stops = stops is not None and not stops.empty
         if with_stops:
             points += [(lon, lat, maps.STOP_COLOUR) for lon, lat in zip(stops["lon"], stops["lat"], strict=True)]
-        blocks.append(_block(table, svg=svg_map(communes, fills, points=points, **draw),
+        blocks.append(_block(table, svg=frame.draw(fills, points=points),
                              legend=_legend(maps.coverage_legend(result.communes, with_stops, labels)),
                              method=table.note, note=""))
     return blocks
 
 
-def annex_html(ws, choice: AnnexChoice, version: str = "1", today: date | None = None, store=None) -> str:
-    """The annex as one HTML document (also what the PDF is made from)."""
+def annex_html(ws, choice: AnnexChoice, version: str = "1", today: date | None = None, store=None,
+               tables: list[AnnexTable] | None = None) -> str:
+    """The annex as one HTML document (also what the PDF is made from), from its `tables` when they
+    are already made (else from the workspace and the sessions of `store`)."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     territory = choice.territory or "Ensemble du département"
     return env.get_template("annexe.html").render(
@@ -266,13 +267,13 @@ def annex_html(ws, choice: AnnexChoice, version: str = "1", today: date | None =
         territory_label=territory, date=french_date(today or date.today()), version=version,
         level="communes" if choice.level == COMMUNE_LEVEL else choice.level, fictional=ws.fictional,
         footer=css_string(f"{territory} — édité le {french_date(today or date.today())}"),
-        sections=build_sections(ws, choice, store))
+        sections=build_sections(ws, choice, annex_tables(ws, choice, store) if tables is None else tables))
 
 
-def annex_pdf(ws, choice: AnnexChoice, version: str = "1", today: date | None = None, store=None) -> bytes:
+def annex_pdf(ws, choice: AnnexChoice, version: str = "1", today: date | None = None, store=None,
+              tables: list[AnnexTable] | None = None, typesetter: Typesetter | None = None) -> bytes:
     """The PDF annex (with the sessions' findings, action sheets and stakeholders from `store`),
-    tagged for screen readers (PDF/UA-1: structure, French language, title)."""
-    from weasyprint import HTML
-
-    return HTML(string=annex_html(ws, choice, version, today, store), base_url=str(TEMPLATES)).write_pdf(
-        pdf_variant="pdf/ua-1")
+    tagged for screen readers (PDF/UA-1: structure, French language, title), laid out by `typesetter`
+    (a worker started beforehand) or by one started once the HTML is made."""
+    html = annex_html(ws, choice, version, today, store, tables)
+    return typesetter.pdf(html) if typesetter else typeset(html)

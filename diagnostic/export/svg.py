@@ -29,29 +29,43 @@ def print_shapes(communes: gpd.GeoDataFrame, width: int = WIDTH) -> gpd.GeoDataF
     return display_geometry(communes, tolerance_m=PRINT_DETAIL_PX * (maxx - minx) / width)
 
 
-def svg_map(shapes: gpd.GeoDataFrame, fills: list[str], borders: gpd.GeoDataFrame | None = None,
-            points: list[tuple[float, float, str]] = (), labels: list[tuple[float, float, str]] = (),
-            width: int = WIDTH, highlight: gpd.GeoDataFrame | None = None,
-            hatched: list[bool] | None = None) -> str:
-    """Polygons filled with `fills` (one colour per shape), optional thicker borders (e.g. the
-    territories), points (lon, lat, colour) and text labels (lon, lat, text), in a metric
-    projection scaled to `width` pixels; the `highlight` shapes (the territory of a
-    single-territory annex) stand out: the rest is veiled and their outline is drawn thick; `hatched`
-    shapes (values resting on too small a part of the population) are pale and hatched.
+class MapFrame:
+    """Shapes ready for printed maps: projected in a metric projection, scaled to `width` pixels and
+    written once, so that each map of the annex only chooses their colours. Thicker `borders` (e.g.
+    the territories) are drawn once per edge (two neighbours share theirs), the département's
+    outline with them; the `highlight` shapes (the territory of a single-territory annex) stand out:
+    the rest is veiled and their outline is drawn thick."""
 
-    Borders are drawn once per edge (two neighbours share theirs), the département's outline with them."""
-    crs = metric_crs(shapes.assign(code_insee=shapes.get("code_insee", "00000")))
-    metric = shapes.to_crs(crs)
-    minx, miny, maxx, maxy = metric.total_bounds
-    scale = width / (maxx - minx)
-    height = int((maxy - miny) * scale) + 1
+    def __init__(self, shapes: gpd.GeoDataFrame, borders: gpd.GeoDataFrame | None = None,
+                 highlight: gpd.GeoDataFrame | None = None, width: int = WIDTH):
+        crs = metric_crs(shapes.assign(code_insee=shapes.get("code_insee", "00000")))
+        metric = shapes.to_crs(crs)
+        self.minx, miny, maxx, self.maxy = metric.total_bounds
+        self.scale, self.width = width / (maxx - self.minx), width
+        self.height = int((self.maxy - miny) * self.scale) + 1
+        self.paths = [self._path(geom) for geom in metric.geometry]
+        whole = shapely.union_all(metric.geometry.to_numpy())
+        if borders is None:  # the outline of the whole
+            edges = shapely.boundary(whole)
+        else:  # each shared edge once
+            edges = shapely.line_merge(shapely.union_all(shapely.boundary(borders.to_crs(crs).geometry.to_numpy())))
+        over = [f'<path d="{self._path(edges)}" fill="none" stroke="#222222" stroke-width="1.2" '
+                'stroke-linejoin="round"/>']
+        if highlight is not None and not highlight.empty:
+            chosen = shapely.union_all(highlight.to_crs(crs).geometry.to_numpy())
+            rest = whole.difference(chosen)
+            if not rest.is_empty:
+                over.append(f'<path d="{self._path(rest)}" fill="#ffffff" fill-opacity="0.6" stroke="none"/>')
+            over.append(f'<path d="{self._path(chosen)}" fill="none" stroke="#000000" stroke-width="2.8"/>')
+        self.over = "".join(over)
+        self.to_metric = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
 
-    def path(geom) -> str:
+    def _path(self, geom) -> str:
         parts = []
         for line in _lines(geom):
             xy = np.asarray(line.coords)
-            x = np.round((xy[:, 0] - minx) * scale, 1)
-            y = np.round((maxy - xy[:, 1]) * scale, 1)
+            x = np.round((xy[:, 0] - self.minx) * self.scale, 1)
+            y = np.round((self.maxy - xy[:, 1]) * self.scale, 1)
             keep = np.r_[True, (np.diff(x) != 0) | (np.diff(y) != 0)]  # points closer than 0.1 px
             x, y, end = x[keep], y[keep], ""
             if line.geom_type == "LinearRing":  # closed: its last point is its first
@@ -59,39 +73,36 @@ def svg_map(shapes: gpd.GeoDataFrame, fills: list[str], borders: gpd.GeoDataFram
             parts.append("M" + "L".join(f"{a:g},{b:g}" for a, b in zip(x, y, strict=True)) + end)
         return "".join(parts)
 
-    marks = hatched or [False] * len(fills)
-    body = [HATCH] if any(marks) else []
-    by_style: dict[tuple[str, bool], list[str]] = {}  # one path per colour: the typesetter draws far fewer
-    for geom, fill, mark in zip(metric.geometry, fills, marks, strict=True):
-        by_style.setdefault((fill, mark), []).append(path(geom))
-    for (fill, mark), shapes_d in by_style.items():
-        d = "".join(shapes_d)
-        if mark:
-            body.append(f'<path d="{d}" fill="{fill}" fill-opacity="0.45" stroke="#ffffff" stroke-width="0.4"/>'
-                        f'<path d="{d}" fill="url(#hatch)" stroke="none"/>')
-        else:
-            body.append(f'<path d="{d}" fill="{fill}" stroke="#ffffff" stroke-width="0.4"/>')
-    whole = shapely.union_all(metric.geometry.to_numpy())
-    if borders is None:  # the outline of the whole
-        edges = shapely.boundary(whole)
-    else:  # each shared edge once
-        edges = shapely.line_merge(shapely.union_all(shapely.boundary(borders.to_crs(crs).geometry.to_numpy())))
-    body.append(f'<path d="{path(edges)}" fill="none" stroke="#222222" stroke-width="1.2" stroke-linejoin="round"/>')
-    if highlight is not None and not highlight.empty:
-        chosen = shapely.union_all(highlight.to_crs(crs).geometry.to_numpy())
-        rest = whole.difference(chosen)
-        if not rest.is_empty:
-            body.append(f'<path d="{path(rest)}" fill="#ffffff" fill-opacity="0.6" stroke="none"/>')
-        body.append(f'<path d="{path(chosen)}" fill="none" stroke="#000000" stroke-width="2.8"/>')
-    to_metric = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    for (lon, lat, colour), (mx, my) in zip(points, _metric(to_metric, points), strict=True):
-        body.append(f'<circle cx="{(mx - minx) * scale:.1f}" cy="{(maxy - my) * scale:.1f}" r="2.6" '
-                    f'fill="{colour}" stroke="#ffffff" stroke-width="0.5"/>')
-    for (lon, lat, text), (mx, my) in zip(labels, _metric(to_metric, labels), strict=True):
-        body.append(f'<text x="{(mx - minx) * scale:.1f}" y="{(maxy - my) * scale:.1f}" font-size="9" '
-                    f'text-anchor="middle" font-weight="bold" fill="#111111">{html.escape(text)}</text>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-            f'width="{width}" height="{height}">{"".join(body)}</svg>')
+    def _xy(self, items) -> list[tuple[str, str]]:
+        """Page coordinates (one decimal) of (lon, lat, …) items."""
+        return [(f"{(x - self.minx) * self.scale:.1f}", f"{(self.maxy - y) * self.scale:.1f}")
+                for x, y in _metric(self.to_metric, items)]
+
+    def draw(self, fills: list[str], points: list[tuple[float, float, str]] = (),
+             labels: list[tuple[float, float, str]] = (), hatched: list[bool] | None = None) -> str:
+        """The map with one colour per shape (`fills`), points (lon, lat, colour) and text labels
+        (lon, lat, text); `hatched` shapes (values resting on too small a part of the population) are
+        pale and hatched."""
+        marks = hatched or [False] * len(fills)
+        body = [HATCH] if any(marks) else []
+        by_style: dict[tuple[str, bool], list[str]] = {}  # one path per colour: the typesetter draws far fewer
+        for d, fill, mark in zip(self.paths, fills, marks, strict=True):
+            by_style.setdefault((fill, mark), []).append(d)
+        for (fill, mark), shapes_d in by_style.items():
+            d = "".join(shapes_d)
+            if mark:
+                body.append(f'<path d="{d}" fill="{fill}" fill-opacity="0.45" stroke="#ffffff" stroke-width="0.4"/>'
+                            f'<path d="{d}" fill="url(#hatch)" stroke="none"/>')
+            else:
+                body.append(f'<path d="{d}" fill="{fill}" stroke="#ffffff" stroke-width="0.4"/>')
+        body.append(self.over)
+        for (_, _, colour), (x, y) in zip(points, self._xy(points), strict=True):
+            body.append(f'<circle cx="{x}" cy="{y}" r="2.6" fill="{colour}" stroke="#ffffff" stroke-width="0.5"/>')
+        for (_, _, text), (x, y) in zip(labels, self._xy(labels), strict=True):
+            body.append(f'<text x="{x}" y="{y}" font-size="9" text-anchor="middle" font-weight="bold" '
+                        f'fill="#111111">{html.escape(text)}</text>')
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width} {self.height}" '
+                f'width="{self.width}" height="{self.height}">{"".join(body)}</svg>')
 
 
 def _lines(geom):

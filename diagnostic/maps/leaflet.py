@@ -14,7 +14,7 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from diagnostic.access.white_zones import DISTANCE_LABELS
-from diagnostic.indicators import class_breaks, classify, fmt_number
+from diagnostic.indicators import class_breaks, classify, fmt_number, french_day
 from diagnostic.maps import (COVERAGE_COLOURS, NO_DATA_COLOUR, PARTIAL_COLOUR, PARTIAL_LABEL, SERVICE_COLOUR,
                              STOP_COLOUR, THEME_COLOURS, Legend, class_colours, class_labels, completeness_texts,
                              coverage_classes, coverage_legend, group_colours, group_label_points, threshold_colours)
@@ -306,7 +306,7 @@ def service_popup(service: dict) -> str:
             ("Publics", ", ".join(PUBLICS.get(p, p) for p in service["publics"])),
             ("Accueil", ", ".join(MODES.get(m, m) for m in service["modes"])),
             ("Adresse", f"{service['address']} {service['postcode']}".strip()),
-            ("Source", service["source"]), ("Mise à jour", service["updated"] or "inconnue")]
+            ("Source", service["source"]), ("Mise à jour", french_day(service["updated"]) if service["updated"] else "inconnue")]
     if service["precision"] == "commune":
         rows.append(("Localisation", "approximative (centre de la commune)"))
     body = "".join(f"<br><b>{label}</b> : {html.escape(str(text))}" for label, text in rows if text)
