@@ -114,9 +114,9 @@ MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
 
 
 def french_date(day: date | str) -> str:
-    """« 5 mars 2016 » (a date or an ISO string)."""
+    """« 5 mars 2016 », « 1er mai 2025 » (a date or an ISO string)."""
     day = date.fromisoformat(day[:10]) if isinstance(day, str) else day
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def french_day(text: str) -> str:

@@ -128,3 +128,10 @@ def test_catalogue_entry_missing_a_field_is_refused(tmp_path):
     path.write_text(json.dumps(entries), encoding="utf-8")
     with pytest.raises(InputError, match="entrée n° 3.*source"):
         load_catalogue(path)
+
+
+def test_dates_are_written_the_french_way():
+    from datetime import date
+    from diagnostic.indicators import french_date, french_day
+    assert french_date(date(2025, 5, 1)) == "1er mai 2025" and french_date("2025-01-06") == "6 janvier 2025"
+    assert french_day("2024-12-31T10:00:00") == "31 décembre 2024" and french_day("printemps 2024") == "printemps 2024"
