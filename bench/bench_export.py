@@ -140,6 +140,48 @@ def main(runs: int) -> None:
     archive = csv_zip(tables, annex_context(ws, choice))
     print(f"Classeur Excel ({len(tables) + 1} feuilles) et CSV ({len(tables)} fichiers) : "
           f"{time.perf_counter() - start:.2f} s, {len(workbook) / 1e3:.0f} ko et {len(archive) / 1e3:.0f} ko")
+    responsiveness(ws, choice, runs)
+
+
+def responsiveness(ws, choice, runs: int) -> None:
+    """Another user's work on the server (300 aggregations of an indicator) alone, then while an annex
+    is laid out in a thread of the same process (as before the worker), then by the worker."""
+    from weasyprint import HTML
+
+    from diagnostic.export.pdf import annex_html
+    from diagnostic.export.typeset import TEMPLATES, typeset
+    from diagnostic.indicators import aggregate
+    from diagnostic.territory import group_of
+
+    html = annex_html(ws, choice)
+    groups, indicator = group_of(ws.communes, ws.groupings, choice.level), ws.catalogue["taux_pauvrete"]
+
+    def other_user() -> float:
+        start = time.perf_counter()
+        for _ in range(300):
+            aggregate(ws.values, groups, indicator)
+        return time.perf_counter() - start
+
+    def during(layout, delay: float) -> float:  # delay: the worker loads WeasyPrint first
+        thread = threading.Thread(target=layout)
+        thread.start()
+        time.sleep(delay)
+        seconds = other_user()
+        thread.join()
+        return seconds
+
+    other_user()
+    alone, inside, worker = [], [], []
+    for _ in range(runs):
+        alone.append(other_user())
+        inside.append(during(lambda: HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_variant="pdf/ua-1"),
+                             0.3))
+        worker.append(during(lambda: typeset(html), 1.2))
+    base = statistics.median(alone)
+    for label, measures in (("annexe mise en page dans le même processus", inside),
+                            ("annexe mise en page par son processus à part", worker)):
+        print(f"Travail d'un autre utilisateur du serveur pendant une {label} : {statistics.median(measures):.2f} s "
+              f"— seul {base:.2f} s — rapport {statistics.median(measures) / base:.2f}")
 
 
 if __name__ == "__main__":

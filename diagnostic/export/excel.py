@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import math
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from diagnostic.export.csv import neutralise
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 INTEGER = "#,##0"
 DECIMAL = "#,##0.0#"
@@ -18,6 +19,9 @@ DECIMAL = "#,##0.0#"
 
 def workbook_bytes(tables, title: str, context: str) -> bytes:
     """The workbook: « Sommaire » (contents, sources, parameters) and one sheet per table."""
+    from openpyxl import Workbook  # loaded when a workbook is made: 175 modules a PDF export does without
+    from openpyxl.styles import Alignment, Font
+
     book = Workbook()
     summary = book.active
     summary.title = "Sommaire"
@@ -42,6 +46,9 @@ def workbook_bytes(tables, title: str, context: str) -> bytes:
 
 
 def _sheet(book: Workbook, table) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     sheet = book.create_sheet(table.key[:31])
     frame = table.frame
     sheet.append([neutralise(table.title)])
