@@ -214,5 +214,6 @@ def test_the_printed_list_writes_dates_the_french_way():
                          "Thématiques": ["", "", ""], "Commune": ["Brivezac", "", ""],
                          "Mise à jour": ["2025-01-06", "", "juin 2024"]})
     listing = html_listing(rows)
-    assert "CCAS · Brivezac · mise à jour : 6 janvier 2025" in listing and "2025-01-06" not in listing
-    assert "mise à jour inconnue" in listing and "mise à jour : juin 2024" in listing
+    assert "CCAS · Brivezac · mise\u00a0à\u00a0jour\u00a0:\u00a06\u00a0janvier\u00a02025" in listing
+    assert "2025-01-06" not in listing and "mise à jour inconnue" in listing
+    assert "mise\u00a0à\u00a0jour\u00a0:\u00a0juin\u00a02024" in listing  # not a date: kept as it is
