@@ -22,7 +22,7 @@ from diagnostic.errors import InputError
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_SECONDS = 600  # the layout of the biggest département's annex takes about 30 s
-MAX_LAYOUT_MIB = 3072  # memory the layout may take beyond WeasyPrint loaded (about 600 MiB at 2,000 communes)
+MAX_LAYOUT_MIB = 3072  # beyond WeasyPrint loaded; command and layout together take 900 MiB at 1,989 communes
 SMALLER = "Choisissez un seul territoire ou moins de parties, puis recommencez."
 NO_WEASYPRINT, NO_MEMORY = 3, 4  # the worker's exit codes beside 0 (done) and 1 (any other failure)
 
