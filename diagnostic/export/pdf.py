@@ -65,8 +65,8 @@ def html_listing(services: pd.DataFrame) -> str:
     items = []
     for values in services[LISTED].itertuples(index=False):
         name, structure, themes, commune, date = (printable(v) for v in values)
-        updated = f"mise à jour : {french_day(date)}".replace(" ", "\u00a0")  # kept on one line
-        facts = [structure, commune, updated if date else "mise à jour inconnue"]
+        updated = f"mise à jour : {french_day(date)}".replace(" ", "\u00a0") if date else "mise à jour inconnue"
+        facts = [structure, commune, updated]  # the date of update kept on one line
         line = " · ".join(html.escape(f) for f in facts if f)
         items.append(f"<li><strong>{html.escape(name)}</strong> — {line}"
                      + (f"<br>{html.escape(themes)}" if themes else "") + "</li>")
